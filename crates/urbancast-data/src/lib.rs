@@ -1,0 +1,9 @@
+//! urbancast-data: cities, readers, synthetic generator, scaling and splits.
+pub mod city;
+pub mod error;
+pub mod prep;
+pub mod readers;
+pub mod synthetic;
+
+pub use city::{Channel, City, Layout};
+pub use error::{DataError, Result};

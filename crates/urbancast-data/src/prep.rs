@@ -1,0 +1,1 @@
+//! Scaling, masks, windows and splits (the CrossTReS / STBaT protocol).

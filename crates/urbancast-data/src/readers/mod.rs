@@ -1,0 +1,1 @@
+//! Readers for the field's common city-flow formats.

@@ -3,6 +3,7 @@ pub mod city;
 pub mod error;
 pub mod prep;
 pub mod readers;
+pub mod spec;
 pub mod synthetic;
 
 pub use city::{Channel, City, Layout};

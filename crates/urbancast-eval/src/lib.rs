@@ -1,0 +1,7 @@
+//! urbancast-eval: masked metrics, result tables, JSON/CSV reports and plots.
+pub mod metrics;
+pub mod plot;
+pub mod report;
+
+pub use metrics::{ChannelScores, Scores, mean_std, per_region_rmse, score};
+pub use report::{ResultRow, SummaryRow, summarize, table, write_results};

@@ -1,1 +1,50 @@
-fn main() {}
+//! urbancast: urban spatio-temporal learning when data is scarce or speed matters.
+mod bench;
+mod demo;
+mod inspect;
+mod predict;
+mod transfer;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "urbancast", version, about = "Urban spatio-temporal learning when data is scarce or speed matters")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Cross-city transfer: pre-train on source cities, predict a data-poor target.
+    Transfer(transfer::Args),
+    /// The built-in demo: three synthetic cities, each the target of the other two.
+    Demo(demo::Args),
+    /// Predict a city's flows with a saved checkpoint.
+    Predict(predict::Args),
+    /// Benchmarks (prints milliseconds).
+    #[command(subcommand)]
+    Bench(bench::Which),
+    /// Read a city (any SPEC) and print what it holds; optionally write it in the CrossTReS layout.
+    Inspect(inspect::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Transfer(a) => transfer::run(a),
+        Command::Demo(a) => demo::run(a),
+        Command::Predict(a) => predict::run(a),
+        Command::Bench(w) => bench::run(w),
+        Command::Inspect(a) => inspect::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,1 +1,0 @@
-//! Seeded synthetic multi-city generator.

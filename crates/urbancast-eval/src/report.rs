@@ -1,0 +1,171 @@
+//! Result rows, their aggregation over seeds, and writers (table, JSON, CSV).
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::metrics::{ChannelScores, mean_std};
+
+/// One evaluated (method, sources, target, days, seed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultRow {
+    pub method: String,
+    pub sources: Vec<String>,
+    pub target: String,
+    pub days: usize,
+    pub seed: u64,
+    pub scores: ChannelScores,
+    /// Number of target training samples used.
+    pub train_samples: usize,
+    pub test_samples: usize,
+    /// Wall-clock seconds spent on this row (training included).
+    pub seconds: f64,
+    /// Anything a reader should know (e.g. the short-series split fallback).
+    pub note: Option<String>,
+}
+
+/// Mean ± std over seeds of one (method, target, days).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummaryRow {
+    pub method: String,
+    pub target: String,
+    pub days: usize,
+    pub seeds: usize,
+    pub rmse: (f64, f64),
+    pub mae: (f64, f64),
+    pub mape: (f64, f64),
+    /// Per channel: (name, rmse mean, mae mean).
+    pub per_channel: Vec<(String, f64, f64)>,
+}
+
+/// Groups rows by (target, days, method) in first-seen order and averages over seeds.
+pub fn summarize(rows: &[ResultRow]) -> Vec<SummaryRow> {
+    let mut order: Vec<(String, usize, String)> = vec![];
+    let mut groups: BTreeMap<(String, usize, String), Vec<&ResultRow>> = BTreeMap::new();
+    for r in rows {
+        let k = (r.target.clone(), r.days, r.method.clone());
+        if !groups.contains_key(&k) {
+            order.push(k.clone());
+        }
+        groups.entry(k).or_default().push(r);
+    }
+    order
+        .into_iter()
+        .map(|k| {
+            let g = &groups[&k];
+            let col = |f: &dyn Fn(&ResultRow) -> f64| mean_std(&g.iter().map(|r| f(r)).collect::<Vec<_>>());
+            let nch = g[0].scores.per_channel.len();
+            let per_channel = (0..nch)
+                .map(|c| {
+                    let rm = mean_std(&g.iter().map(|r| r.scores.per_channel[c].rmse).collect::<Vec<_>>()).0;
+                    let ma = mean_std(&g.iter().map(|r| r.scores.per_channel[c].mae).collect::<Vec<_>>()).0;
+                    (g[0].scores.channels[c].clone(), rm, ma)
+                })
+                .collect();
+            SummaryRow {
+                method: k.2.clone(),
+                target: k.0.clone(),
+                days: k.1,
+                seeds: g.len(),
+                rmse: col(&|r| r.scores.mean.rmse),
+                mae: col(&|r| r.scores.mean.mae),
+                mape: col(&|r| r.scores.mean.mape),
+                per_channel,
+            }
+        })
+        .collect()
+}
+
+fn pm(v: (f64, f64)) -> String {
+    format!("{:.3} ± {:.3}", v.0, v.1)
+}
+
+/// A plain-text table of the summary, one line per (target, days, method).
+pub fn table(summary: &[SummaryRow]) -> String {
+    let mut out = String::new();
+    let chans: Vec<String> = summary.first().map(|s| s.per_channel.iter().map(|c| c.0.clone()).collect()).unwrap_or_default();
+    let mut header = format!("{:<14} {:>4} {:<12} {:>5} {:>17} {:>17} {:>17}", "target", "days", "method", "seeds", "RMSE", "MAE", "MAPE%");
+    for c in &chans {
+        let _ = write!(header, " {:>12} {:>12}", format!("RMSE:{c}"), format!("MAE:{c}"));
+    }
+    let _ = writeln!(out, "{header}");
+    let _ = writeln!(out, "{}", "-".repeat(header.chars().count()));
+    for s in summary {
+        let _ = write!(
+            out,
+            "{:<14} {:>4} {:<12} {:>5} {:>17} {:>17} {:>17}",
+            s.target,
+            s.days,
+            s.method,
+            s.seeds,
+            pm(s.rmse),
+            pm(s.mae),
+            pm(s.mape)
+        );
+        for c in &s.per_channel {
+            let _ = write!(out, " {:>12.3} {:>12.3}", c.1, c.2);
+        }
+        let _ = writeln!(out);
+    }
+    out
+}
+
+/// Writes `results.json` (all rows), `results.csv` (one line per row) and `summary.json`/`summary.csv`.
+pub fn write_results(dir: &Path, rows: &[ResultRow]) -> Result<Vec<SummaryRow>> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create output folder {}", dir.display()))?;
+    let summary = summarize(rows);
+    let write = |name: &str, text: String| -> Result<()> {
+        let p = dir.join(name);
+        std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))
+    };
+    write("results.json", serde_json::to_string_pretty(rows)?)?;
+    write("summary.json", serde_json::to_string_pretty(&summary)?)?;
+
+    let mut w = csv::Writer::from_writer(vec![]);
+    w.write_record(["method", "sources", "target", "days", "seed", "channel", "rmse", "mae", "mape", "train_samples", "test_samples", "seconds"])?;
+    for r in rows {
+        let mut emit = |ch: &str, s: &crate::metrics::Scores| -> Result<()> {
+            w.write_record([
+                r.method.clone(),
+                r.sources.join("+"),
+                r.target.clone(),
+                r.days.to_string(),
+                r.seed.to_string(),
+                ch.to_string(),
+                format!("{:.6}", s.rmse),
+                format!("{:.6}", s.mae),
+                format!("{:.6}", s.mape),
+                r.train_samples.to_string(),
+                r.test_samples.to_string(),
+                format!("{:.2}", r.seconds),
+            ])?;
+            Ok(())
+        };
+        for (c, s) in r.scores.channels.iter().zip(&r.scores.per_channel) {
+            emit(c, s)?;
+        }
+        emit("mean", &r.scores.mean)?;
+    }
+    write("results.csv", String::from_utf8(w.into_inner()?)?)?;
+
+    let mut w = csv::Writer::from_writer(vec![]);
+    w.write_record(["target", "days", "method", "seeds", "rmse_mean", "rmse_std", "mae_mean", "mae_std", "mape_mean", "mape_std"])?;
+    for s in &summary {
+        w.write_record([
+            s.target.clone(),
+            s.days.to_string(),
+            s.method.clone(),
+            s.seeds.to_string(),
+            format!("{:.6}", s.rmse.0),
+            format!("{:.6}", s.rmse.1),
+            format!("{:.6}", s.mae.0),
+            format!("{:.6}", s.mae.1),
+            format!("{:.6}", s.mape.0),
+            format!("{:.6}", s.mape.1),
+        ])?;
+    }
+    write("summary.csv", String::from_utf8(w.into_inner()?)?)?;
+    Ok(summary)
+}

@@ -1,0 +1,69 @@
+//! Turning a prepared city into model inputs: spatial context, masks and batches.
+use burn::prelude::*;
+use burn::tensor::TensorData;
+use urbancast_data::prep::Prepared;
+use urbancast_data::Layout;
+use urbancast_nn::Space;
+
+/// A prepared city on a device, ready to be batched.
+pub struct Task<'a> {
+    pub prep: &'a Prepared,
+    pub space: Space,
+    /// Active-region mask `[1, R, 1]` (1 = active).
+    pub mask: Tensor<3>,
+    pub n_active: usize,
+    pub device: Device,
+}
+
+impl<'a> Task<'a> {
+    pub fn new(prep: &'a Prepared, device: &Device) -> Task<'a> {
+        let city = &prep.city;
+        let r = city.num_regions();
+        let space = match &city.layout {
+            Layout::Grid { height, width } => Space::Grid { height: *height, width: *width },
+            Layout::Graph { adjacency, .. } => {
+                let raw: Vec<f32> = adjacency.iter().copied().collect();
+                let norm = urbancast_nn::normalized_adjacency(&raw, r);
+                Space::Graph { adj: Tensor::from_data(TensorData::new(norm, [r, r]), device) }
+            }
+        };
+        let m: Vec<f32> = city.mask.iter().map(|&b| if b { 1.0 } else { 0.0 }).collect();
+        let mask = Tensor::<1>::from_data(TensorData::new(m, [r]), device).reshape([1, r, 1]);
+        Task { prep, space, mask, n_active: city.num_active(), device: device.clone() }
+    }
+
+    /// Inputs `[B, L, C, R]` and targets `[B, R, C]` (scaled) for the given target steps.
+    pub fn batch(&self, steps: &[usize], lags: usize) -> (Tensor<4>, Tensor<3>) {
+        let (x, y) = self.batch_data(steps, lags);
+        (Tensor::from_data(x, &self.device), Tensor::from_data(y, &self.device))
+    }
+
+    /// Inputs only.
+    pub fn inputs(&self, steps: &[usize], lags: usize) -> Tensor<4> {
+        Tensor::from_data(self.batch_data(steps, lags).0, &self.device)
+    }
+
+    fn batch_data(&self, steps: &[usize], lags: usize) -> (TensorData, TensorData) {
+        let s = &self.prep.scaled;
+        let (_, r, c) = s.dim();
+        let b = steps.len();
+        let mut x = Vec::with_capacity(b * lags * c * r);
+        let mut y = Vec::with_capacity(b * r * c);
+        for &t in steps {
+            for l in t - lags..t {
+                for ch in 0..c {
+                    x.extend((0..r).map(|ri| s[[l, ri, ch]]));
+                }
+            }
+            y.extend(s.index_axis(ndarray::Axis(0), t).iter().copied());
+        }
+        (TensorData::new(x, [b, lags, c, r]), TensorData::new(y, [b, r, c]))
+    }
+}
+
+/// Mean squared error over active regions: `sum(mask * (p - y)^2) / (B * C * active)`.
+pub fn masked_mse(pred: Tensor<3>, target: Tensor<3>, task: &Task) -> Tensor<1> {
+    let [b, _, c] = pred.dims();
+    let se = (pred - target).square() * task.mask.clone();
+    se.sum().div_scalar((b * c * task.n_active.max(1)) as f32)
+}

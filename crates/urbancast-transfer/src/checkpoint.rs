@@ -1,0 +1,45 @@
+//! Checkpoints: the model weights (burnpack) plus a `meta.json` describing how to use them.
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+use urbancast_data::Channel;
+use urbancast_nn::{SpatialKind, StNet, StNetConfig};
+
+pub const WEIGHTS_FILE: &str = "model.bpk";
+pub const META_FILE: &str = "meta.json";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Meta {
+    pub model: StNetConfig,
+    pub kind: SpatialKind,
+    pub channels: Vec<Channel>,
+    pub interval_min: u32,
+    pub percentile: f64,
+    pub method: String,
+    pub trained_on: Vec<String>,
+    pub seed: u64,
+}
+
+/// Writes `dir/model.bpk` and `dir/meta.json`.
+pub fn save(dir: &Path, model: &StNet, meta: &Meta) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create checkpoint folder {}", dir.display()))?;
+    urbancast_nn::save_stnet(model, dir.join(WEIGHTS_FILE))?;
+    let p = dir.join(META_FILE);
+    std::fs::write(&p, serde_json::to_string_pretty(meta)?).with_context(|| format!("cannot write {}", p.display()))?;
+    Ok(())
+}
+
+/// Reads a checkpoint folder written by [`save`].
+pub fn load(dir: &Path, device: &Device) -> Result<(StNet, Meta)> {
+    let p = dir.join(META_FILE);
+    let text = std::fs::read_to_string(&p)
+        .with_context(|| format!("{}: cannot read checkpoint metadata (is this a checkpoint folder?)", p.display()))?;
+    let meta: Meta = serde_json::from_str(&text).with_context(|| format!("{}: malformed checkpoint metadata", p.display()))?;
+    let model = urbancast_nn::load_stnet(dir.join(WEIGHTS_FILE), device)?;
+    if model.config() != &meta.model {
+        anyhow::bail!("{}: the weights do not match meta.json's model configuration", dir.display());
+    }
+    Ok((model, meta))
+}

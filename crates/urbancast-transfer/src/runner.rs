@@ -1,0 +1,228 @@
+//! One runner for every method: any (sources, target, N days, seed) to a result row.
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+use burn::module::AutodiffModule;
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+use urbancast_data::prep::{Prepared, Protocol, Splits};
+use urbancast_data::{City, Layout};
+use urbancast_eval::{ResultRow, per_region_rmse, score};
+use urbancast_nn::{SpatialKind, StNet, StNetConfig};
+
+use crate::batch::Task;
+use crate::checkpoint::{self, Meta};
+use crate::method::Method;
+use crate::predict::{predict, truth};
+use crate::train::{Split, TrainConfig, TrainLog, train};
+
+/// Everything configurable about a transfer experiment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub protocol: Protocol,
+    /// Pre-training on the sources.
+    pub pretrain: TrainConfig,
+    /// Training on the target's few days (target-only and fine-tune).
+    pub target_train: TrainConfig,
+    pub conv_channels: usize,
+    pub res_units: usize,
+    pub hidden: usize,
+    /// Where to save checkpoints (`{dir}/{method}-n{days}-seed{seed}`), if anywhere.
+    pub checkpoint_dir: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            protocol: Protocol::default(),
+            pretrain: TrainConfig { max_epochs: 30, ..TrainConfig::default() },
+            target_train: TrainConfig { max_epochs: 60, ..TrainConfig::default() },
+            conv_channels: 64,
+            res_units: 3,
+            hidden: 128,
+            checkpoint_dir: None,
+        }
+    }
+}
+
+/// Source and target cities, already aligned (same channels in the same order, same interval).
+pub struct Experiment {
+    pub sources: Vec<Prepared>,
+    pub target: Prepared,
+}
+
+/// One result row plus what reports need beyond it.
+pub struct RunOutput {
+    pub row: ResultRow,
+    /// RMSE per target region over the test set (NaN = inactive).
+    pub region_rmse: Vec<f64>,
+    pub log: Option<TrainLog>,
+}
+
+impl Experiment {
+    /// Prepares (scales) the cities after checking they can be compared.
+    pub fn new(sources: Vec<City>, target: City, protocol: &Protocol) -> Result<Experiment> {
+        for s in &sources {
+            if s.channels != target.channels {
+                bail!(
+                    "source `{}` has channels {:?} but the target `{}` has {:?}: align them first",
+                    s.name, s.channels, target.name, target.channels
+                );
+            }
+            if s.interval_min != target.interval_min {
+                bail!(
+                    "source `{}` is sampled every {} min but the target `{}` every {} min: resample to a common interval",
+                    s.name, s.interval_min, target.name, target.interval_min
+                );
+            }
+            if std::mem::discriminant(&s.layout) != std::mem::discriminant(&target.layout) {
+                bail!("source `{}` ({}) and target `{}` ({}) must both be grids or both be zone graphs", s.name, s.layout.describe(), target.name, target.layout.describe());
+            }
+        }
+        Ok(Experiment {
+            sources: sources.into_iter().map(|c| Prepared::new(c, protocol)).collect(),
+            target: Prepared::new(target, protocol),
+        })
+    }
+
+    fn kind(&self) -> SpatialKind {
+        match self.target.city.layout {
+            Layout::Grid { .. } => SpatialKind::Grid,
+            Layout::Graph { .. } => SpatialKind::Graph,
+        }
+    }
+
+    fn model_config(&self, s: &Settings) -> StNetConfig {
+        StNetConfig {
+            channels: self.target.city.num_channels(),
+            lags: s.protocol.lags,
+            conv_channels: s.conv_channels,
+            res_units: s.res_units,
+            hidden: s.hidden,
+            head_hidden: 64,
+        }
+    }
+
+    /// Runs `methods` for every N in `days` and every seed. Methods that cannot run (e.g.
+    /// target-only with N = 0) are skipped and reported through `on_skip`.
+    pub fn run(
+        &self,
+        methods: &[Method],
+        days: &[usize],
+        seeds: &[u64],
+        settings: &Settings,
+        device: &Device,
+        mut on_row: impl FnMut(&RunOutput),
+        mut on_skip: impl FnMut(String),
+    ) -> Result<Vec<RunOutput>> {
+        if methods.iter().any(|m| m.needs_pretraining()) && self.sources.is_empty() {
+            bail!("fine-tune and zero-shot need at least one source city");
+        }
+        let ad = device.clone().autodiff();
+        let lags = settings.protocol.lags;
+        let cfg = self.model_config(settings);
+        let kind = self.kind();
+        let target_task = Task::new(&self.target, &ad);
+        let target_eval = Task::new(&self.target, device);
+        let splits: Vec<(usize, Splits)> =
+            days.iter().map(|&n| Ok((n, settings.protocol.target_splits(&self.target.city, n)?))).collect::<Result<_>>()?;
+        let source_tasks: Vec<Task> = self.sources.iter().map(|p| Task::new(p, &ad)).collect();
+        let source_splits: Vec<Splits> =
+            self.sources.iter().map(|p| settings.protocol.source_splits(&p.city)).collect::<Result<_, _>>()?;
+        let source_names: Vec<String> = self.sources.iter().map(|p| p.city.name.clone()).collect();
+        let channel_names: Vec<String> = self.target.city.channels.iter().map(|c| c.name().to_string()).collect();
+        let mut outputs = vec![];
+        for &seed in seeds {
+            let mut pretrained: Option<(StNet, TrainLog, f64)> = None;
+            for (n, sp) in &splits {
+                for &method in methods {
+                    if method.needs_target_data() && *n == 0 {
+                        on_skip(format!("{method} needs target training data: skipped for N = 0 days"));
+                        continue;
+                    }
+                    let start = Instant::now();
+                    let mut log = None;
+                    let mut extra_secs = 0.0;
+                    let pred = match method {
+                        Method::Ha => crate::ha::predict(&self.target.city, &sp.train, &sp.test),
+                        _ => {
+                            if method.needs_pretraining() && pretrained.is_none() {
+                                let model = cfg.init_seeded(kind, &ad, seed);
+                                let train_s: Vec<Split> = source_tasks.iter().zip(&source_splits).map(|(t, s)| Split { task: t, steps: &s.train }).collect();
+                                let val_s: Vec<Split> = source_tasks.iter().zip(&source_splits).map(|(t, s)| Split { task: t, steps: &s.val }).collect();
+                                let t0 = Instant::now();
+                                let (m, l) = train(model, &train_s, &val_s, lags, &settings.pretrain, seed, "pre-train")?;
+                                pretrained = Some((m, l, t0.elapsed().as_secs_f64()));
+                            }
+                            let model = match method {
+                                Method::ZeroShot => {
+                                    let (m, l, secs) = pretrained.as_ref().expect("pre-trained above");
+                                    log = Some(l.clone());
+                                    extra_secs = *secs;
+                                    m.clone()
+                                }
+                                Method::FineTune | Method::TargetOnly => {
+                                    let init = if method == Method::FineTune {
+                                        let (m, _, secs) = pretrained.as_ref().expect("pre-trained above");
+                                        extra_secs = *secs;
+                                        m.clone()
+                                    } else {
+                                        cfg.init_seeded(kind, &ad, seed)
+                                    };
+                                    let tr = [Split { task: &target_task, steps: &sp.train }];
+                                    let va = [Split { task: &target_task, steps: &sp.val }];
+                                    let label = format!("{method} N={n}");
+                                    let (m, l) = train(init, &tr, &va, lags, &settings.target_train, seed, &label)?;
+                                    log = Some(l);
+                                    m
+                                }
+                                Method::Ha => unreachable!(),
+                            };
+                            if let Some(dir) = &settings.checkpoint_dir {
+                                let mut trained_on = if method.needs_pretraining() { source_names.clone() } else { vec![] };
+                                if method != Method::ZeroShot {
+                                    trained_on.push(self.target.city.name.clone());
+                                }
+                                let meta = Meta {
+                                    model: cfg.clone(),
+                                    kind,
+                                    channels: self.target.city.channels.clone(),
+                                    interval_min: self.target.city.interval_min,
+                                    percentile: settings.protocol.percentile,
+                                    method: method.name().into(),
+                                    trained_on,
+                                    seed,
+                                };
+                                checkpoint::save(&dir.join(format!("{method}-n{n}-seed{seed}")), &model, &meta)?;
+                            }
+                            predict(&model.valid(), &target_eval, &sp.test, lags, 64)?
+                        }
+                    };
+                    let truth = truth(&target_eval, &sp.test);
+                    let scores = score(pred.view(), truth.view(), &self.target.city.mask, &channel_names);
+                    let out = RunOutput {
+                        row: ResultRow {
+                            method: method.name().into(),
+                            sources: if method.needs_pretraining() { source_names.clone() } else { vec![] },
+                            target: self.target.city.name.clone(),
+                            days: *n,
+                            seed,
+                            scores,
+                            train_samples: if method == Method::ZeroShot { 0 } else { sp.train.len() },
+                            test_samples: sp.test.len(),
+                            seconds: start.elapsed().as_secs_f64() + extra_secs,
+                            note: sp.note.clone(),
+                        },
+                        region_rmse: per_region_rmse(pred.view(), truth.view(), &self.target.city.mask),
+                        log,
+                    };
+                    on_row(&out);
+                    outputs.push(out);
+                }
+            }
+        }
+        Ok(outputs)
+    }
+}

@@ -1,0 +1,133 @@
+//! Training the ST-net: Adam, global gradient-norm clipping, masked MSE, early stopping on
+//! validation RMSE (original units) with the best model kept.
+use std::time::Instant;
+
+use burn::module::AutodiffModule;
+use burn::optim::{AdamConfig, GradientsParams, Optimizer, decay::WeightDecayConfig};
+use burn::prelude::*;
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+use urbancast_nn::StNet;
+
+use crate::batch::{Task, masked_mse};
+use crate::clip::clip_global_norm;
+use crate::predict::{predict, truth};
+
+/// Optimiser and schedule (defaults from the foundation protocol).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainConfig {
+    pub lr: f64,
+    pub weight_decay: f32,
+    pub batch: usize,
+    pub clip_norm: f32,
+    pub max_epochs: usize,
+    pub patience: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig { lr: 1e-3, weight_decay: 5e-5, batch: 32, clip_norm: 2.0, max_epochs: 50, patience: 5 }
+    }
+}
+
+/// What happened during training.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TrainLog {
+    pub train_loss: Vec<f64>,
+    pub val_rmse: Vec<f64>,
+    pub best_epoch: usize,
+    pub best_val_rmse: f64,
+    pub seconds: f64,
+}
+
+/// Training samples of one city: the task and the target steps to learn.
+pub struct Split<'t, 'a> {
+    pub task: &'t Task<'a>,
+    pub steps: &'t [usize],
+}
+
+/// Mean over tasks of the channel-averaged RMSE over active regions, original units.
+pub fn validation_rmse(model: &StNet, val: &[Split], lags: usize, batch: usize) -> anyhow::Result<f64> {
+    let mut total = 0.0;
+    for v in val {
+        let pred = predict(model, v.task, v.steps, lags, batch)?;
+        let truth = truth(v.task, v.steps);
+        let names: Vec<String> = v.task.prep.city.channels.iter().map(|c| c.name().to_string()).collect();
+        total += urbancast_eval::score(pred.view(), truth.view(), &v.task.prep.city.mask, &names).mean.rmse;
+    }
+    Ok(total / val.len().max(1) as f64)
+}
+
+/// Trains `model` (on an autodiff device) on `train`, validating on `val` after every epoch.
+/// Returns the model of the best validation epoch. `label` names the phase in the progress bar.
+pub fn train(
+    mut model: StNet,
+    train: &[Split],
+    val: &[Split],
+    lags: usize,
+    cfg: &TrainConfig,
+    seed: u64,
+    label: &str,
+) -> anyhow::Result<(StNet, TrainLog)> {
+    let start = Instant::now();
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x5EED_7A1B);
+    let mut optim = AdamConfig::new()
+        .with_weight_decay(Some(WeightDecayConfig::new(cfg.weight_decay)))
+        .init();
+    let mut log = TrainLog { best_val_rmse: f64::INFINITY, ..Default::default() };
+    let mut best = model.clone();
+    let mut bad = 0;
+    let n_batches: usize = train.iter().map(|s| s.steps.len().div_ceil(cfg.batch)).sum();
+    let bar = ProgressBar::new((cfg.max_epochs * n_batches) as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} batches {elapsed} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(label.to_string());
+    for epoch in 0..cfg.max_epochs {
+        // Batches of one city each (grids differ in size), shuffled across cities.
+        let mut batches: Vec<(usize, Vec<usize>)> = vec![];
+        for (k, s) in train.iter().enumerate() {
+            let mut steps = s.steps.to_vec();
+            steps.shuffle(&mut rng);
+            batches.extend(steps.chunks(cfg.batch).map(|c| (k, c.to_vec())));
+        }
+        batches.shuffle(&mut rng);
+        let mut loss_sum = 0.0;
+        for (k, steps) in &batches {
+            let task = train[*k].task;
+            let (x, y) = task.batch(steps, lags);
+            let out = model.forward(x, &task.space)?;
+            let loss = masked_mse(out.pred, y, task);
+            let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+            clip_global_norm(&model, &mut grads, cfg.clip_norm);
+            model = optim.step(cfg.lr, model, grads);
+            loss_sum += loss.into_scalar().elem::<f64>();
+            bar.inc(1);
+        }
+        let train_loss = loss_sum / batches.len().max(1) as f64;
+        let val_rmse = validation_rmse(&model.valid(), val, lags, cfg.batch.max(32))?;
+        log.train_loss.push(train_loss);
+        log.val_rmse.push(val_rmse);
+        bar.set_message(format!("epoch {} loss {train_loss:.5} val RMSE {val_rmse:.3}", epoch + 1));
+        if val_rmse < log.best_val_rmse {
+            log.best_val_rmse = val_rmse;
+            log.best_epoch = epoch + 1;
+            best = model.clone();
+            bad = 0;
+        } else {
+            bad += 1;
+            if bad >= cfg.patience {
+                break;
+            }
+        }
+    }
+    bar.finish_and_clear();
+    log.seconds = start.elapsed().as_secs_f64();
+    Ok((best, log))
+}

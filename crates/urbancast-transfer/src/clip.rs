@@ -42,7 +42,7 @@ pub fn clip_global_norm<M: Module>(module: &M, grads: &mut GradientsParams, max_
     let mut v = SquaredNorm { grads, total: None };
     module.visit(&mut v);
     let Some(total) = v.total else { return 0.0 };
-    let norm = total.into_scalar().elem::<f32>().sqrt();
+    let norm = total.into_scalar::<f32>().sqrt();
     if norm.is_finite() && norm > max_norm {
         let mut s = Scale { grads, factor: max_norm / (norm + 1e-6), ids: vec![] };
         module.visit(&mut s);

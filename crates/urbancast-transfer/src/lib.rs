@@ -10,6 +10,7 @@ pub mod ha;
 pub mod method;
 pub mod predict;
 pub mod runner;
+
 pub mod train;
 
 pub use method::Method;

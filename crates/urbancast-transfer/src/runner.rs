@@ -3,7 +3,6 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Result, bail};
-use burn::module::AutodiffModule;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 use urbancast_data::prep::{Prepared, Protocol, Splits};

@@ -2,8 +2,7 @@
 //! validation RMSE (original units) with the best model kept.
 use std::time::Instant;
 
-use burn::module::AutodiffModule;
-use burn::optim::{AdamConfig, GradientsParams, Optimizer, decay::WeightDecayConfig};
+use burn::optim::{AdamConfig, GradientsParams, decay::WeightDecayConfig};
 use burn::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
@@ -107,7 +106,7 @@ pub fn train(
             let mut grads = GradientsParams::from_grads(loss.backward(), &model);
             clip_global_norm(&model, &mut grads, cfg.clip_norm);
             model = optim.step(cfg.lr, model, grads);
-            loss_sum += loss.into_scalar().elem::<f64>();
+            loss_sum += loss.into_scalar::<f32>() as f64;
             bar.inc(1);
         }
         let train_loss = loss_sum / batches.len().max(1) as f64;

@@ -40,11 +40,15 @@ pub fn run(w: Which) -> Result<()> {
                 width: a.width,
                 warmup: a.warmup,
                 iters: a.iters,
-                profile: a.profile,
             };
-            let report = urbancast_nn::bench_stnet(&opts)?;
+            if opts.channels.is_empty() || opts.channels.contains(&0) || opts.batch == 0 || opts.height == 0 || opts.width == 0 || opts.iters == 0 {
+                anyhow::bail!("bench sizes must be > 0 (channels, batch, height, width, iters)");
+            }
+            let report = urbancast_nn::bench_stnet(&opts);
+            let profile = a.profile.then(|| urbancast_nn::profile_stnet(&opts));
             if let Some(p) = a.json {
-                std::fs::write(&p, serde_json::to_string_pretty(&report)?)?;
+                let json = serde_json::json!({ "bench": report, "profile": profile });
+                std::fs::write(&p, serde_json::to_string_pretty(&json)?)?;
                 eprintln!("figures written to {}", p.display());
             }
             Ok(())

@@ -1,0 +1,232 @@
+//! Fast ST-net tests (tiny shapes).
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::{Device, Distribution, Tensor, TensorData};
+use urbancast_nn::{
+    NnError, Space, SpatialKind, StNetConfig, fused_lstm, load_stnet, normalized_adjacency,
+    reference_lstm, save_stnet,
+};
+
+fn tiny(channels: usize) -> StNetConfig {
+    StNetConfig { channels, lags: 3, conv_channels: 8, res_units: 2, hidden: 6, head_hidden: 5 }
+}
+
+fn rand4(dims: [usize; 4], device: &Device) -> Tensor<4> {
+    Tensor::random(dims, Distribution::Uniform(0.0, 1.0), device)
+}
+
+fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().try_to_vec::<f32>().unwrap()
+}
+
+fn ring_adj(r: usize) -> Vec<f32> {
+    let mut a = vec![0.0; r * r];
+    for i in 0..r {
+        let j = (i + 1) % r;
+        a[i * r + j] = 1.0;
+        a[j * r + i] = 1.0;
+    }
+    a
+}
+
+#[test]
+fn grid_shapes_on_two_grid_sizes() {
+    let dev = Device::flex();
+    let cfg = StNetConfig::new(2); // paper sizes: z is 256-d
+    let model = cfg.init(SpatialKind::Grid, &dev);
+    for (b, h, w) in [(2, 3, 4), (1, 5, 2)] {
+        let out = model.forward(rand4([b, 6, 2, h * w], &dev), &Space::grid(h, w)).unwrap();
+        assert_eq!(out.pred.dims(), [b, h * w, 2]);
+        assert_eq!(out.z.dims(), [b, h * w, 256]);
+        assert!(values(out.pred).iter().all(|&p| p > 0.0 && p < 1.0));
+        // z = [last output || last hidden]: identical halves
+        let z = values(out.z);
+        for row in z.chunks(256) {
+            assert_eq!(row[..128], row[128..]);
+        }
+    }
+}
+
+#[test]
+fn graph_shapes_and_head_reuse() {
+    let dev = Device::flex();
+    let cfg = StNetConfig::new(1);
+    let model = cfg.init(SpatialKind::Graph, &dev);
+    for r in [4, 7] {
+        let space = Space::graph_from_dense(&ring_adj(r), r, &dev);
+        let out = model.forward(rand4([3, 6, 1, r], &dev), &space).unwrap();
+        assert_eq!(out.pred.dims(), [3, r, 1]);
+        assert_eq!(out.z.dims(), [3, r, 256]);
+        let p = values(out.pred.clone());
+        assert!(p.iter().all(|&v| v > 0.0 && v < 1.0));
+        let again = values(model.forward_head(out.z));
+        for (a, b) in p.iter().zip(&again) {
+            assert!((a - b).abs() < 1e-6);
+        }
+    }
+}
+
+#[test]
+fn input_mismatches_are_errors() {
+    let dev = Device::flex();
+    let grid = tiny(2).init(SpatialKind::Grid, &dev);
+    let graph = tiny(2).init(SpatialKind::Graph, &dev);
+    let x = rand4([1, 3, 2, 6], &dev);
+    let gspace = Space::graph_from_dense(&ring_adj(6), 6, &dev);
+    assert!(matches!(grid.forward(x.clone(), &gspace), Err(NnError::SpaceKind { .. })));
+    assert!(matches!(graph.forward(x.clone(), &Space::grid(2, 3)), Err(NnError::SpaceKind { .. })));
+    assert!(matches!(grid.forward(x.clone(), &Space::grid(2, 2)), Err(NnError::Shape(_))));
+    assert!(matches!(grid.forward(rand4([1, 4, 2, 6], &dev), &Space::grid(2, 3)), Err(NnError::Shape(_))));
+    assert!(matches!(grid.forward(rand4([1, 3, 1, 6], &dev), &Space::grid(2, 3)), Err(NnError::Shape(_))));
+    let small = Space::graph_from_dense(&ring_adj(5), 5, &dev);
+    let err = graph.forward(x.clone(), &small).unwrap_err();
+    assert!(err.to_string().contains("R=6"), "{err}");
+    assert!(grid.forward(x, &Space::grid(2, 3)).is_ok());
+}
+
+#[test]
+fn normalized_adjacency_path_graph() {
+    // path 0 - 1 - 2: A+I = [[1,1,0],[1,1,1],[0,1,1]], degrees 2, 3, 2
+    let a = [0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0];
+    let n = normalized_adjacency(&a, 3);
+    let s6 = 1.0 / 6f32.sqrt();
+    let want = [0.5, s6, 0.0, s6, 1.0 / 3.0, s6, 0.0, s6, 0.5];
+    for (g, w) in n.iter().zip(want) {
+        assert!((g - w).abs() < 1e-6, "{n:?}");
+    }
+}
+
+#[test]
+fn training_loss_falls() {
+    let dev = Device::flex().autodiff();
+    for kind in [SpatialKind::Grid, SpatialKind::Graph] {
+        let cfg = StNetConfig { hidden: 16, head_hidden: 16, ..tiny(2) };
+        let mut model = cfg.init(kind, &dev);
+        let space = match kind {
+            SpatialKind::Grid => Space::grid(3, 3),
+            SpatialKind::Graph => Space::graph_from_dense(&ring_adj(9), 9, &dev),
+        };
+        let x = rand4([4, 3, 2, 9], &dev);
+        // learnable target: a function of the last lag
+        let y = (x.clone().narrow(1, 2, 1).reshape([4, 2, 9]).swap_dims(1, 2) * 0.8) + 0.1;
+        let mut optim = AdamConfig::new().init();
+        let mut losses = vec![];
+        for _ in 0..30 {
+            let out = model.forward(x.clone(), &space).unwrap();
+            let loss = (out.pred - y.clone()).powi_scalar(2).mean();
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(1e-2, model, grads);
+            losses.push(loss.into_scalar::<f32>());
+        }
+        let (first, last) = (losses[0], *losses.last().unwrap());
+        assert!(last < 0.8 * first, "{kind:?}: loss {first} -> {last}: {losses:?}");
+    }
+}
+
+#[test]
+fn checkpoint_roundtrip_and_errors() {
+    let dev = Device::flex();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub/model.bpk");
+    let model = tiny(2).init(SpatialKind::Grid, &dev);
+    let x = rand4([2, 3, 2, 12], &dev);
+    let space = Space::grid(3, 4);
+    let before = values(model.forward(x.clone(), &space).unwrap().pred);
+    save_stnet(&model, &path).unwrap();
+    let loaded = load_stnet(&path, &dev).unwrap();
+    assert_eq!(loaded.config(), model.config());
+    assert_eq!(loaded.kind(), SpatialKind::Grid);
+    let after = values(loaded.forward(x, &space).unwrap().pred);
+    assert_eq!(before, after);
+
+    // missing file
+    let err = load_stnet(dir.path().join("nope.bpk"), &dev).unwrap_err();
+    assert!(matches!(err, NnError::Checkpoint { .. }), "{err}");
+    // not a checkpoint
+    let junk = dir.path().join("junk.bpk");
+    std::fs::write(&junk, b"hello").unwrap();
+    assert!(load_stnet(&junk, &dev).is_err());
+    // wrong config
+    let mut other = tiny(1).init(SpatialKind::Grid, &dev);
+    let err = urbancast_nn::checkpoint::load_stnet_into(&mut other, &path).unwrap_err();
+    assert!(matches!(err, NnError::ConfigMismatch { .. }), "{err}");
+    let mut other = tiny(2).init(SpatialKind::Graph, &dev);
+    let err = urbancast_nn::checkpoint::load_stnet_into(&mut other, &path).unwrap_err();
+    assert!(matches!(err, NnError::ConfigMismatch { .. }), "{err}");
+    // same config loads in place
+    let mut same = tiny(2).init(SpatialKind::Grid, &dev);
+    urbancast_nn::checkpoint::load_stnet_into(&mut same, &path).unwrap();
+    assert_eq!(same.num_params(), model.num_params());
+}
+
+fn assert_close(a: &[f32], b: &[f32], tol: f32, what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}: length");
+    let max = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+    assert!(max < tol, "{what}: max abs diff {max}");
+}
+
+#[test]
+fn fused_lstm_matches_reference_values_and_gradients() {
+    let (t, n, f, h) = (4, 37, 5, 7); // n not a multiple of the kernel's row block
+    let ad = Device::flex().autodiff();
+    let dist = Distribution::Uniform(-1.0, 1.0);
+    let base = Device::flex();
+    let xd = Tensor::<3>::random([t, n, f], dist, &base).into_data();
+    let wid = Tensor::<2>::random([f, 4 * h], dist, &base).into_data();
+    let whd = Tensor::<2>::random([h, 4 * h], dist, &base).into_data();
+    let bd = Tensor::<1>::random([4 * h], dist, &base).into_data();
+    let pd = Tensor::<2>::random([n, h], dist, &base).into_data();
+
+    let run = |fused: bool| {
+        let x = Tensor::<3>::from_data(xd.clone(), &ad).require_grad();
+        let wi = Tensor::<2>::from_data(wid.clone(), &ad).require_grad();
+        let wh = Tensor::<2>::from_data(whd.clone(), &ad).require_grad();
+        let b = Tensor::<1>::from_data(bd.clone(), &ad).require_grad();
+        let proj = Tensor::<2>::from_data(pd.clone(), &ad);
+        let out = if fused {
+            fused_lstm(x.clone(), wi.clone(), wh.clone(), b.clone())
+        } else {
+            reference_lstm(x.clone(), wi.clone(), wh.clone(), b.clone())
+        };
+        let loss = (out.clone() * proj).sum();
+        let g = loss.backward();
+        let grad = |t: Option<Tensor<3>>| values(t.unwrap());
+        (
+            values(out),
+            grad(x.grad(&g)),
+            values(wi.grad(&g).unwrap()),
+            values(wh.grad(&g).unwrap()),
+            values(b.grad(&g).unwrap()),
+        )
+    };
+    let fused = run(true);
+    let refr = run(false);
+    assert_close(&fused.0, &refr.0, 1e-5, "h");
+    assert_close(&fused.1, &refr.1, 1e-4, "dx");
+    assert_close(&fused.2, &refr.2, 1e-4, "dw_ih");
+    assert_close(&fused.3, &refr.3, 1e-4, "dw_hh");
+    assert_close(&fused.4, &refr.4, 1e-4, "db");
+
+    // inference path (plain Flex device)
+    let x = Tensor::<3>::from_data(xd.clone(), &base);
+    let wi = Tensor::<2>::from_data(wid.clone(), &base);
+    let wh = Tensor::<2>::from_data(whd.clone(), &base);
+    let b = Tensor::<1>::from_data(bd.clone(), &base);
+    let inf = values(fused_lstm(x.clone(), wi.clone(), wh.clone(), b.clone()));
+    let rf = values(reference_lstm(x, wi, wh, b));
+    assert_close(&inf, &rf, 1e-5, "inference h");
+}
+
+#[test]
+fn fused_lstm_with_untracked_inputs_on_autodiff_device() {
+    // no input requires grad: the op takes its untracked path
+    let ad = Device::flex().autodiff();
+    let x = Tensor::<3>::from_data(TensorData::new(vec![0.5f32; 2 * 3 * 2], [2, 3, 2]), &ad);
+    let wi = Tensor::<2>::from_data(TensorData::new(vec![0.1f32; 2 * 8], [2, 8]), &ad);
+    let wh = Tensor::<2>::from_data(TensorData::new(vec![-0.2f32; 2 * 8], [2, 8]), &ad);
+    let b = Tensor::<1>::from_data(TensorData::new(vec![0.0f32; 8], [8]), &ad);
+    let a = values(fused_lstm(x.clone(), wi.clone(), wh.clone(), b.clone()));
+    let r = values(reference_lstm(x, wi, wh, b));
+    assert_close(&a, &r, 1e-5, "untracked");
+}

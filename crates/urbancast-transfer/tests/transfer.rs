@@ -1,0 +1,135 @@
+//! End-to-end behaviour of training, the methods and the runner on tiny synthetic cities.
+use burn::prelude::*;
+use ndarray::Array3;
+use urbancast_data::prep::{Prepared, Protocol};
+use urbancast_data::synthetic::{SyntheticConfig, generate, preset};
+use urbancast_data::{Channel, City, Layout};
+use urbancast_transfer::batch::Task;
+use urbancast_transfer::train::{Split, TrainConfig, train};
+use urbancast_transfer::{Experiment, Method, Settings, checkpoint, ha, predict};
+
+fn tiny(name: &str, seed: u64) -> City {
+    let mut cfg: SyntheticConfig = preset(name, seed).unwrap();
+    cfg.height = 4;
+    cfg.width = 5;
+    cfg.days = 8;
+    generate(&cfg).unwrap()
+}
+
+fn tiny_settings() -> Settings {
+    let mut s = Settings::default();
+    s.protocol = Protocol { test_days: 2, val_days: 2, ..Protocol::default() };
+    s.conv_channels = 8;
+    s.res_units = 1;
+    s.hidden = 16;
+    s.pretrain = TrainConfig { max_epochs: 2, batch: 16, ..TrainConfig::default() };
+    s.target_train = TrainConfig { max_epochs: 2, batch: 16, ..TrainConfig::default() };
+    s
+}
+
+#[test]
+fn training_loss_falls_on_a_tiny_city() {
+    let city = tiny("metro", 3);
+    let protocol = Protocol::default();
+    let prep = Prepared::new(city, &protocol);
+    let device = Device::flex();
+    let ad = device.clone().autodiff();
+    let task = Task::new(&prep, &ad);
+    let steps: Vec<usize> = (6..6 + 64).collect();
+    let val: Vec<usize> = (100..132).collect();
+    let cfg = urbancast_nn::StNetConfig { channels: 2, lags: 6, conv_channels: 8, res_units: 1, hidden: 16, head_hidden: 16 };
+    let model = cfg.init_seeded(urbancast_nn::SpatialKind::Grid, &ad, 7);
+    let tc = TrainConfig { max_epochs: 12, patience: 100, batch: 16, lr: 3e-3, ..TrainConfig::default() };
+    let (_, log) = train(model, &[Split { task: &task, steps: &steps }], &[Split { task: &task, steps: &val }], 6, &tc, 7, "test").unwrap();
+    assert_eq!(log.train_loss.len(), 12);
+    let first = log.train_loss[0];
+    let last = *log.train_loss.last().unwrap();
+    assert!(last < 0.7 * first, "training loss should fall: {:?}", log.train_loss);
+    assert!(log.best_val_rmse.is_finite());
+    assert_eq!(log.val_rmse[log.best_epoch - 1], log.best_val_rmse);
+}
+
+#[test]
+fn runner_produces_every_method_and_is_reproducible() {
+    let run = || {
+        let exp = Experiment::new(vec![tiny("metro", 1), tiny("coastal", 1)], tiny("suburb", 1), &tiny_settings().protocol).unwrap();
+        let mut skipped = vec![];
+        let out = exp
+            .run(&Method::ALL, &[1, 0], &[5], &tiny_settings(), &Device::flex(), |_| {}, |m| skipped.push(m))
+            .unwrap();
+        (out, skipped)
+    };
+    let (a, skipped) = run();
+    let names: Vec<(String, usize)> = a.iter().map(|o| (o.row.method.clone(), o.row.days)).collect();
+    assert_eq!(
+        names,
+        vec![("target-only".into(), 1), ("fine-tune".into(), 1), ("zero-shot".into(), 1), ("ha".into(), 1), ("zero-shot".into(), 0)]
+    );
+    assert_eq!(skipped.len(), 3, "target-only, fine-tune and ha cannot run with N = 0: {skipped:?}");
+    for o in &a {
+        let s = &o.row.scores;
+        assert_eq!(s.per_channel.len(), 2);
+        assert!(s.mean.rmse.is_finite() && s.mean.rmse > 0.0 && s.mean.mae <= s.mean.rmse + 1e-9, "{:?}", o.row);
+        assert_eq!(o.row.test_samples, 48);
+        assert_eq!(o.region_rmse.len(), 20);
+    }
+    // zero-shot does not depend on N; the same seed gives the same numbers.
+    assert_eq!(a[2].row.scores, a[4].row.scores);
+    let (b, _) = run();
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.row.scores, y.row.scores, "{} differs between identical runs", x.row.method);
+    }
+}
+
+#[test]
+fn mismatched_cities_are_refused_with_a_reason() {
+    let a = tiny("metro", 1);
+    let b = tiny("suburb", 1).resample(120).unwrap();
+    let e = Experiment::new(vec![b], a.clone(), &Protocol::default()).err().unwrap().to_string();
+    assert!(e.contains("120 min") && e.contains("resample"), "{e}");
+    let c = a.select_channels(&[Channel::Dropoff, Channel::Pickup]).unwrap();
+    let e = Experiment::new(vec![c], a, &Protocol::default()).err().unwrap().to_string();
+    assert!(e.contains("channels"), "{e}");
+}
+
+#[test]
+fn historical_average_matches_hand_computation() {
+    // 1 region, 1 channel, hourly; 2 weeks + a bit. Value = hour index.
+    let t = 24 * 15;
+    let flow = Array3::from_shape_fn((t, 1, 1), |(i, _, _)| (i % 7 + 1) as f32);
+    let city = City::new("ha", 60, flow, vec![Channel::Other], Layout::Grid { height: 1, width: 1 }).unwrap();
+    let week = 168;
+    // Available: the first week fully and step 168 + 5 (same slot as step 5).
+    let mut avail: Vec<usize> = (0..week).collect();
+    avail.push(week + 5);
+    let pred = ha::predict(&city, &avail, &[2 * week + 5, 2 * week + 6]);
+    let v = |i: usize| city.flow[[i, 0, 0]];
+    assert_eq!(pred[[0, 0, 0]], (v(5) + v(week + 5)) / 2.0);
+    assert_eq!(pred[[1, 0, 0]], v(6));
+    // Only one day available: unseen week slots fall back to the same hour of day.
+    let day: Vec<usize> = (0..24).collect();
+    let p = ha::predict(&city, &day, &[24 + 3]);
+    assert_eq!(p[[0, 0, 0]], v(3));
+}
+
+#[test]
+fn checkpoints_reload_to_identical_predictions() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = tiny_settings();
+    s.checkpoint_dir = Some(dir.path().to_path_buf());
+    let exp = Experiment::new(vec![tiny("metro", 2)], tiny("suburb", 2), &s.protocol).unwrap();
+    let out = exp.run(&[Method::FineTune], &[1], &[3], &s, &Device::flex(), |_| {}, |_| {}).unwrap();
+    let ckpt = dir.path().join("fine-tune-n1-seed3");
+    let (model, meta) = checkpoint::load(&ckpt, &Device::flex()).unwrap();
+    assert_eq!(meta.method, "fine-tune");
+    assert_eq!(meta.trained_on, vec!["metro".to_string(), "suburb".to_string()]);
+    let task = Task::new(&exp.target, &Device::flex());
+    let splits = s.protocol.target_splits(&exp.target.city, 1).unwrap();
+    let pred = predict::predict(&model, &task, &splits.test, 6, 64).unwrap();
+    let truth = predict::truth(&task, &splits.test);
+    let names = vec!["pickup".to_string(), "dropoff".to_string()];
+    let scores = urbancast_eval::score(pred.view(), truth.view(), &exp.target.city.mask, &names);
+    assert_eq!(scores, out[0].row.scores, "reloaded checkpoint must reproduce the run's predictions");
+    let e = checkpoint::load(&dir.path().join("missing"), &Device::flex()).err().unwrap().to_string();
+    assert!(e.contains("meta.json"), "{e}");
+}

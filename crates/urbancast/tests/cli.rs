@@ -1,0 +1,100 @@
+//! The command-line program end to end: transfer with a TOML config, predict from its
+//! checkpoint, inspect, and clear errors (never a panic) on bad input.
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn urbancast(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_urbancast")).args(args).current_dir(cwd).output().expect("run urbancast")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn fails_cleanly(o: &Output, must_contain: &str) {
+    let t = text(o);
+    assert!(!o.status.success(), "should fail: {t}");
+    assert!(!t.contains("panicked"), "must not panic: {t}");
+    assert!(t.contains(must_contain), "error should mention `{must_contain}`: {t}");
+}
+
+const TINY: &str = r#"
+sources = ["synthetic:metro?days=8"]
+target = "synthetic:suburb?days=8"
+methods = ["fine-tune", "zero-shot", "ha"]
+days = [1]
+seeds = [1]
+out = "run"
+
+[settings]
+conv_channels = 8
+res_units = 1
+hidden = 16
+[settings.protocol]
+test_days = 2
+val_days = 2
+[settings.pretrain]
+max_epochs = 1
+batch = 16
+[settings.target_train]
+max_epochs = 1
+batch = 16
+"#;
+
+#[test]
+fn transfer_then_predict_from_the_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tiny.toml"), TINY).unwrap();
+    let o = urbancast(&["transfer", "--config", "tiny.toml"], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    for m in ["fine-tune", "zero-shot", "ha", "RMSE", "MAE"] {
+        assert!(stdout.contains(m), "table lacks {m}: {stdout}");
+    }
+    let run = dir.path().join("run");
+    let rows: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join("results.json")).unwrap()).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 3);
+    let csv = std::fs::read_to_string(run.join("summary.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    let png = run.join("error-map-suburb-fine-tune-n1.png");
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[1..4], b"PNG");
+
+    let ck = run.join("checkpoints").join("fine-tune-n1-seed1");
+    let o = urbancast(&["predict", "--checkpoint", ck.to_str().unwrap(), "--city", "synthetic:suburb?days=8", "--from", "100", "--to", "110", "--out", "pred.npy"], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let pred: ndarray::Array3<f32> = ndarray_npy::read_npy(dir.path().join("pred.npy")).unwrap();
+    assert_eq!(pred.dim(), (10, 120, 2));
+    assert!(pred.iter().all(|v| v.is_finite() && *v >= 0.0));
+
+    let o = urbancast(&["predict", "--checkpoint", ck.to_str().unwrap(), "--city", "synthetic:suburb?days=8", "--from", "2", "--out", "p.npy"], dir.path());
+    fails_cleanly(&o, "earlier steps");
+}
+
+#[test]
+fn inspect_describes_a_city() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = urbancast(&["inspect", "synthetic:coastal?days=2", "--write-crosstres", "ct"], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("grid 11x13") && t.contains("48 x 60 min"), "{t}");
+    let o = urbancast(&["inspect", "crosstres:ct:coastal:Taxi"], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+#[test]
+fn bad_input_gives_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    fails_cleanly(&urbancast(&["transfer", "--target", "metast:/no/such/boston.npz"], p), "/no/such/boston.npz");
+    fails_cleanly(&urbancast(&["transfer", "--target", "synthetic:suburb", "--method", "magic"], p), "target-only");
+    fails_cleanly(&urbancast(&["transfer", "--source", "synthetic:metro"], p), "--target");
+    fails_cleanly(&urbancast(&["transfer", "--target", "nope:x"], p), "unknown reader");
+    std::fs::write(p.join("bad.toml"), "targett = 1").unwrap();
+    fails_cleanly(&urbancast(&["transfer", "--config", "bad.toml"], p), "bad.toml");
+    let mut nan = ndarray::Array4::<f64>::ones((10, 2, 2, 2));
+    nan[[4, 1, 0, 1]] = f64::NAN;
+    ndarray_npy::write_npy(p.join("nan.npy"), &nan).unwrap();
+    fails_cleanly(&urbancast(&["inspect", "npy:nan.npy?axes=THWC"], p), "step 4");
+    fails_cleanly(&urbancast(&["predict", "--checkpoint", "nowhere", "--city", "synthetic:metro", "--out", "x.npy"], p), "meta.json");
+}

@@ -78,7 +78,7 @@ pub enum Role {
 
 /// Protocol numbers (defaults from CrossTReS / STBaT).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Protocol {
     pub lags: usize,
     pub percentile: f64,

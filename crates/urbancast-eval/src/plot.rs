@@ -87,7 +87,16 @@ where
             let (h, w) = (*height, *width);
             let mut chart = builder.build_cartesian_2d(0f64..w as f64, 0f64..h as f64).map_err(err(path))?;
             if text {
-                chart.configure_mesh().disable_mesh().x_desc("column").y_desc("row (0 at top)").draw().map_err(err(path))?;
+                let hf = h as f64;
+                chart
+                    .configure_mesh()
+                    .disable_mesh()
+                    .x_desc("column")
+                    .y_desc("row")
+                    .x_label_formatter(&|x| format!("{:.0}", x))
+                    .y_label_formatter(&|y| format!("{:.0}", hf - y))
+                    .draw()
+                    .map_err(err(path))?;
             }
             chart
                 .draw_series((0..h * w).map(|r| {
@@ -135,7 +144,15 @@ where
     }
     let mut chart = bar.build_cartesian_2d(0f64..1.0, lo..hi).map_err(err(path))?;
     if text {
-        chart.configure_mesh().disable_mesh().disable_x_axis().y_labels(8).draw().map_err(err(path))?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .disable_x_axis()
+            .y_labels(8)
+            .y_label_style(("sans-serif", 15))
+            .y_desc("RMSE")
+            .draw()
+            .map_err(err(path))?;
     }
     let steps = 100;
     chart

@@ -3,6 +3,9 @@ use std::time::Instant;
 use urbancast_nn::lstm_kernel::{Dims, backward, forward};
 
 fn main() {
+    if std::env::var_os("TUNE").is_some() {
+        println!("tune_allocator: {}", urbancast_nn::tune_allocator());
+    }
     let d = Dims { t: 6, n: 32 * 460, f: 64, h: 128 };
     let g = 4 * d.h;
     let x: Vec<f32> = (0..d.t * d.n * d.f).map(|i| ((i * 7919) % 1000) as f32 / 1000.0).collect();

@@ -160,7 +160,9 @@ fn train_step(
 }
 
 /// Runs the benchmark on burn-flex (CPU) and prints one line per measurement.
+/// Calls [`crate::tune_allocator`] first (process-global glibc setting).
 pub fn bench_stnet(opts: &BenchOpts) -> BenchReport {
+    crate::tune_allocator();
     let base = Device::flex();
     let ad = base.clone().autodiff();
     let (b, h, w) = (opts.batch, opts.height, opts.width);
@@ -200,13 +202,15 @@ pub fn bench_stnet(opts: &BenchOpts) -> BenchReport {
     BenchReport {
         opts: opts.clone(),
         threads,
-        backend: "burn-flex (CPU), fused LSTM op".into(),
+        backend: "burn-flex (CPU) + fused NHWC conv3x3 and LSTM ops".into(),
         results,
     }
 }
 
 /// Conv part vs LSTM+head split (first channel count of `opts`).
+/// Calls [`crate::tune_allocator`] first (process-global glibc setting).
 pub fn profile_stnet(opts: &BenchOpts) -> ProfileReport {
+    crate::tune_allocator();
     let base = Device::flex();
     let ad = base.clone().autodiff();
     let c = opts.channels.first().copied().unwrap_or(1);
@@ -216,9 +220,9 @@ pub fn profile_stnet(opts: &BenchOpts) -> ProfileReport {
     let (l, k) = (cfg.lags, cfg.conv_channels);
     let model = cfg.init(SpatialKind::Grid, &ad);
     let Spatial::Grid(grid) = model.spatial.clone() else { unreachable!() };
-    let x = Tensor::<4>::random([b * l, c, h, w], Distribution::Uniform(0.0, 1.0), &ad);
+    let x = Tensor::<4>::random([b * l, h, w, c], Distribution::Uniform(0.0, 1.0), &ad);
     let conv_fwd = |g: &crate::spatial::GridBlock, x: Tensor<4>| {
-        g.forward(x).reshape([b, l, k, r]).permute([1, 0, 3, 2]).reshape([l, b * r, k])
+        g.forward(x).reshape([b, l, r, k]).swap_dims(0, 1).reshape([l, b * r, k])
     };
 
     // conv part train
@@ -266,7 +270,7 @@ pub fn profile_stnet(opts: &BenchOpts) -> ProfileReport {
 
     let gv = g.expect("grid").valid();
     let hv = hs.expect("head").valid();
-    let xi = Tensor::<4>::random([b * l, c, h, w], Distribution::Uniform(0.0, 1.0), &base);
+    let xi = Tensor::<4>::random([b * l, h, w, c], Distribution::Uniform(0.0, 1.0), &base);
     let si = Tensor::<3>::random([l, b * r, k], Distribution::Uniform(0.0, 1.0), &base);
     let conv_infer = timed(opts.warmup, opts.iters, || {
         let _ = conv_fwd(&gv, xi.clone()).into_data();

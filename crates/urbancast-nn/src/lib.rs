@@ -3,22 +3,44 @@
 //!
 //! Main entry points: [`StNetConfig`], [`StNet`], [`Space`], [`save_stnet`]/[`load_stnet`],
 //! [`bench_stnet`].
+//!
+//! # Speed (burn-flex CPU backend)
+//!
+//! The hot parts run as custom burn ops with hand-written forward and backward passes on raw
+//! f32 slices (registered with burn-autodiff's `Backward` machinery, so they compose with the
+//! rest of the graph, and Adam etc. work unchanged):
+//! - the whole LSTM recurrence ([`fused_lstm`]): one GEMM for all input projections, one
+//!   per step for the recurrence, AVX2-vectorised gate activations, no `narrow`;
+//! - the grid convolutions ([`Conv3x3`]): channels-last, input ReLU fused, Winograd
+//!   F(2x2, 3x3) for forward, input gradient and weight gradient of the 64->64 layers.
+//!
+//! On other backends (e.g. CUDA) the same modules fall back to plain burn ops
+//! ([`reference_lstm`], [`reference_conv3x3`]), which the tests use as gradient references.
+//! Environment switches for A/B measurements: `URBANCAST_REFERENCE_LSTM`,
+//! `URBANCAST_REFERENCE_CONV`, `URBANCAST_NO_WINOGRAD`. Call [`tune_allocator`] once at
+//! program start for training (avoids page-fault storms on the large activation buffers).
 
 pub use burn;
 
+pub mod alloc_tune;
 pub mod bench;
 pub mod checkpoint;
+pub mod conv_kernel;
+mod conv_op;
 mod error;
 pub mod fastmath;
+mod gemm_util;
 pub mod lstm;
 pub mod lstm_kernel;
 mod lstm_op;
 pub mod spatial;
 pub mod stnet;
+mod winograd;
 
 pub use bench::{BenchOpts, BenchReport, ChannelBench, ProfileReport, Stats, bench_stnet, profile_stnet};
+pub use alloc_tune::tune_allocator;
 pub use checkpoint::{load_stnet, save_stnet};
 pub use error::{NnError, Result};
 pub use lstm::{FusedLstm, FusedLstmConfig, fused_lstm, reference_lstm};
-pub use spatial::normalized_adjacency;
+pub use spatial::{Conv3x3, normalized_adjacency, reference_conv3x3};
 pub use stnet::{Space, SpatialKind, StNet, StNetConfig, StOut};

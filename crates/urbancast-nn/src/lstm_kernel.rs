@@ -17,63 +17,27 @@ const ROWS: usize = 64;
 /// SIMD block width of the element-wise loops (one AVX2 register).
 const LANES: usize = 8;
 
-/// `dst[m,n] (+)= lhs[m,k] * rhs[k,n]` with explicit strides (row stride, col stride).
-#[allow(clippy::too_many_arguments)]
-fn mm(
-    m: usize,
-    n: usize,
-    k: usize,
-    dst: &mut [f32],
-    accumulate: bool,
-    lhs: &[f32],
-    lhs_rs: usize,
-    lhs_cs: usize,
-    rhs: &[f32],
-    rhs_rs: usize,
-    rhs_cs: usize,
-) {
-    if m == 0 || n == 0 {
-        return;
-    }
-    assert!(dst.len() >= m * n);
-    if k == 0 {
-        if !accumulate {
-            dst[..m * n].fill(0.0);
-        }
-        return;
-    }
-    assert!(lhs.len() > (m - 1) * lhs_rs + (k - 1) * lhs_cs);
-    assert!(rhs.len() > (k - 1) * rhs_rs + (n - 1) * rhs_cs);
-    let par = if m * n * k >= 64 * 64 * 64 {
-        gemm::Parallelism::Rayon(0)
+/// Loads `src[j..j+w]` into a lane block (constant-size copy in the common full case).
+#[inline(always)]
+fn ld(dst: &mut [f32; LANES], src: &[f32], j: usize, w: usize) {
+    if w == LANES {
+        *dst = src[j..j + LANES].try_into().expect("full block");
     } else {
-        gemm::Parallelism::None
-    };
-    // SAFETY: bounds of all three operands were checked above for the given strides.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            n as isize,
-            accumulate,
-            lhs.as_ptr(),
-            lhs_cs as isize,
-            lhs_rs as isize,
-            rhs.as_ptr(),
-            rhs_cs as isize,
-            rhs_rs as isize,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            par,
-        );
+        dst[..w].copy_from_slice(&src[j..j + w]);
     }
 }
+
+/// Stores the first `w` lanes of `src` into `dst[j..j+w]`.
+#[inline(always)]
+fn st(dst: &mut [f32], j: usize, w: usize, src: &[f32; LANES]) {
+    if w == LANES {
+        dst[j..j + LANES].copy_from_slice(src);
+    } else {
+        dst[j..j + w].copy_from_slice(&src[..w]);
+    }
+}
+
+use crate::gemm_util::matmul as mm;
 
 /// Problem dimensions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,16 +114,16 @@ simd_fn! {
             while j < h {
                 let w = LANES.min(h - j);
                 let mut a = [[0.0f32; LANES]; 5];
-                a[0][..w].copy_from_slice(&pi[j..j + w]);
-                a[1][..w].copy_from_slice(&pf[j..j + w]);
-                a[2][..w].copy_from_slice(&pg[j..j + w]);
-                a[3][..w].copy_from_slice(&po[j..j + w]);
-                a[4][..w].copy_from_slice(&cp[j..j + w]);
+                ld(&mut a[0], pi, j, w);
+                ld(&mut a[1], pf, j, w);
+                ld(&mut a[2], pg, j, w);
+                ld(&mut a[3], po, j, w);
+                ld(&mut a[4], cp, j, w);
                 let mut bb = [[0.0f32; LANES]; 4];
-                bb[0][..w].copy_from_slice(&bi[j..j + w]);
-                bb[1][..w].copy_from_slice(&bf[j..j + w]);
-                bb[2][..w].copy_from_slice(&bg[j..j + w]);
-                bb[3][..w].copy_from_slice(&bo[j..j + w]);
+                ld(&mut bb[0], bi, j, w);
+                ld(&mut bb[1], bf, j, w);
+                ld(&mut bb[2], bg, j, w);
+                ld(&mut bb[3], bo, j, w);
                 let mut out = [[0.0f32; LANES]; 3];
                 for l in 0..LANES {
                     let i = sigmoid_fast(a[0][l] + bb[0][l]);
@@ -176,13 +140,13 @@ simd_fn! {
                     a[2][l] = gg;
                     a[3][l] = o;
                 }
-                pi[j..j + w].copy_from_slice(&a[0][..w]);
-                pf[j..j + w].copy_from_slice(&a[1][..w]);
-                pg[j..j + w].copy_from_slice(&a[2][..w]);
-                po[j..j + w].copy_from_slice(&a[3][..w]);
-                co[j..j + w].copy_from_slice(&out[0][..w]);
-                tco[j..j + w].copy_from_slice(&out[1][..w]);
-                ho[j..j + w].copy_from_slice(&out[2][..w]);
+                st(pi, j, w, &a[0]);
+                st(pf, j, w, &a[1]);
+                st(pg, j, w, &a[2]);
+                st(po, j, w, &a[3]);
+                st(co, j, w, &out[0]);
+                st(tco, j, w, &out[1]);
+                st(ho, j, w, &out[2]);
                 j += w;
             }
         }
@@ -321,14 +285,14 @@ simd_fn! {
             while j < h {
                 let w = LANES.min(h - j);
                 let mut a = [[0.0f32; LANES]; 8];
-                a[0][..w].copy_from_slice(&ai[j..j + w]);
-                a[1][..w].copy_from_slice(&af[j..j + w]);
-                a[2][..w].copy_from_slice(&ag[j..j + w]);
-                a[3][..w].copy_from_slice(&ao[j..j + w]);
-                a[4][..w].copy_from_slice(&tc[j..j + w]);
-                a[5][..w].copy_from_slice(&cp[j..j + w]);
-                a[6][..w].copy_from_slice(&dhr[j..j + w]);
-                a[7][..w].copy_from_slice(&dcr[j..j + w]);
+                ld(&mut a[0], ai, j, w);
+                ld(&mut a[1], af, j, w);
+                ld(&mut a[2], ag, j, w);
+                ld(&mut a[3], ao, j, w);
+                ld(&mut a[4], tc, j, w);
+                ld(&mut a[5], cp, j, w);
+                ld(&mut a[6], dhr, j, w);
+                ld(&mut a[7], dcr, j, w);
                 let mut out = [[0.0f32; LANES]; 5];
                 for l in 0..LANES {
                     let (i, f, gg, o) = (a[0][l], a[1][l], a[2][l], a[3][l]);
@@ -341,11 +305,11 @@ simd_fn! {
                     out[3][l] = dhj * t * o * (1.0 - o);
                     out[4][l] = dcj * f;
                 }
-                di_[j..j + w].copy_from_slice(&out[0][..w]);
-                df_[j..j + w].copy_from_slice(&out[1][..w]);
-                dg_[j..j + w].copy_from_slice(&out[2][..w]);
-                do_[j..j + w].copy_from_slice(&out[3][..w]);
-                dcr[j..j + w].copy_from_slice(&out[4][..w]);
+                st(di_, j, w, &out[0]);
+                st(df_, j, w, &out[1]);
+                st(dg_, j, w, &out[2]);
+                st(do_, j, w, &out[3]);
+                st(dcr, j, w, &out[4]);
                 j += w;
             }
         }

@@ -2,10 +2,11 @@
 //! (GCN layers over a normalised adjacency). Weights are shared across lags: the lags are
 //! folded into the batch dimension and processed in one call.
 
-use burn::module::Module;
-use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
+use burn::module::{Initializer, Module, Param};
+use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::relu;
+use burn::tensor::module::conv2d;
+use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor};
 
 /// `D^-1/2 (A + I) D^-1/2` for a dense row-major `r x r` adjacency (weights allowed), with
@@ -31,30 +32,67 @@ pub fn normalized_adjacency(adj: &[f32], r: usize) -> Vec<f32> {
     a
 }
 
-fn conv3x3(cin: usize, cout: usize, device: &Device) -> Conv2d {
-    Conv2dConfig::new([cin, cout], [3, 3])
-        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
-        .init(device)
+/// 3x3 convolution, stride 1, zero padding 1, on channels-last tensors `[N, H, W, C]`, with
+/// an optional ReLU applied to its input (fused). Weight `[9 * Cin, Cout]` (rows ordered
+/// `(kh, kw, cin)`), bias `[Cout]`; PyTorch's default init U(-1/sqrt(9 Cin), 1/sqrt(9 Cin)).
+/// On Flex it runs as one fused op (`conv_op`); elsewhere through burn's `conv2d`.
+#[derive(Module, Debug)]
+pub struct Conv3x3 {
+    /// `[9 * Cin, Cout]`.
+    pub weight: Param<Tensor<2>>,
+    /// `[Cout]`.
+    pub bias: Param<Tensor<1>>,
+}
+
+impl Conv3x3 {
+    /// New layer.
+    pub fn new(cin: usize, cout: usize, device: &Device) -> Self {
+        let k = 1.0 / ((9 * cin) as f64).sqrt();
+        let init = Initializer::Uniform { min: -k, max: k };
+        Self { weight: init.init([9 * cin, cout], device), bias: init.init([cout], device) }
+    }
+
+    /// `conv(relu?(x))`, `x [N, H, W, Cin]` -> `[N, H, W, Cout]`.
+    pub fn forward(&self, x: Tensor<4>, pre_relu: bool) -> Tensor<4> {
+        let (w, b) = (self.weight.val(), self.bias.val());
+        if std::env::var_os("URBANCAST_REFERENCE_CONV").is_none()
+            && let Some(y) = crate::conv_op::try_fused(&x, &w, &b, pre_relu)
+        {
+            return y;
+        }
+        reference_conv3x3(x, w, b, pre_relu)
+    }
+}
+
+/// Plain burn version of [`Conv3x3::forward`] (reference for tests, non-Flex backends).
+pub fn reference_conv3x3(x: Tensor<4>, w: Tensor<2>, b: Tensor<1>, pre_relu: bool) -> Tensor<4> {
+    let x = if pre_relu { relu(x) } else { x };
+    let [k9, cout] = w.dims();
+    let cin = k9 / 9;
+    // [(kh, kw, cin), cout] -> [cout, cin, kh, kw]
+    let w = w.reshape([3, 3, cin, cout]).permute([3, 2, 0, 1]);
+    let y = conv2d(x.permute([0, 3, 1, 2]), w, Some(b), ConvOptions::new([1, 1], [1, 1], [1, 1], 1));
+    y.permute([0, 2, 3, 1])
 }
 
 /// Residual unit: `x + conv(relu(conv(relu(x))))`.
 #[derive(Module, Debug)]
 pub struct ResUnit {
-    c1: Conv2d,
-    c2: Conv2d,
+    c1: Conv3x3,
+    c2: Conv3x3,
 }
 
 impl ResUnit {
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let h = self.c1.forward(relu(x.clone()));
-        self.c2.forward(relu(h)) + x
+        let h = self.c1.forward(x.clone(), true);
+        self.c2.forward(h, true) + x
     }
 }
 
-/// Grid spatial block: conv C->K, then residual units.
+/// Grid spatial block: conv C->K, then residual units; channels-last `[N, H, W, C]`.
 #[derive(Module, Debug)]
 pub struct GridBlock {
-    conv_in: Conv2d,
+    conv_in: Conv3x3,
     res: Vec<ResUnit>,
 }
 
@@ -62,16 +100,16 @@ impl GridBlock {
     /// New block with `cin` input channels, `k` feature maps and `units` residual units.
     pub fn new(cin: usize, k: usize, units: usize, device: &Device) -> Self {
         Self {
-            conv_in: conv3x3(cin, k, device),
+            conv_in: Conv3x3::new(cin, k, device),
             res: (0..units)
-                .map(|_| ResUnit { c1: conv3x3(k, k, device), c2: conv3x3(k, k, device) })
+                .map(|_| ResUnit { c1: Conv3x3::new(k, k, device), c2: Conv3x3::new(k, k, device) })
                 .collect(),
         }
     }
 
-    /// `[N, C, H, W] -> [N, K, H, W]`.
+    /// `[N, H, W, C] -> [N, H, W, K]` (channels last).
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let mut y = self.conv_in.forward(x);
+        let mut y = self.conv_in.forward(x, false);
         for r in &self.res {
             y = r.forward(y);
         }

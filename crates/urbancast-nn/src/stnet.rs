@@ -94,6 +94,7 @@ pub enum Spatial {
 
 /// Runtime (non-parameter) description of the regions of one city.
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Space {
     /// `R = height * width` cells, row-major.
     Grid {
@@ -216,10 +217,11 @@ impl StNet {
         let k = self.config.conv_channels;
         // -> time-major sequences [L, B, R, K]
         let seq = match (&self.spatial, space) {
+            // channels last: [B, L, C, R] -> [B*L, H, W, C] -> [B*L, H, W, K] -> [L, B, R, K]
             (Spatial::Grid(g), Space::Grid { height, width }) => g
-                .forward(x.reshape([b * l, c, *height, *width]))
-                .reshape([b, l, k, r])
-                .permute([1, 0, 3, 2]),
+                .forward(x.swap_dims(2, 3).reshape([b * l, *height, *width, c]))
+                .reshape([b, l, r, k])
+                .swap_dims(0, 1),
             (Spatial::Graph(g), Space::Graph { adj }) => g
                 .forward(x.permute([3, 0, 1, 2]).reshape([r, b * l, c]), adj)
                 .reshape([r, b, l, k])

@@ -26,6 +26,11 @@ fn same_seed_same_init() {
         assert_eq!(pa, pb);
         assert_ne!(pa, pc);
     }
+    // autodiff device too
+    let ad = Device::flex().autodiff();
+    let a = cfg.init_seeded(SpatialKind::Grid, &ad, 3);
+    let b = cfg.init_seeded(SpatialKind::Grid, &ad, 3);
+    assert_eq!(params(&a), params(&b));
     // and the forward agrees
     let a = cfg.init_seeded(SpatialKind::Grid, &dev, 1);
     let b = cfg.init_seeded(SpatialKind::Grid, &dev, 1);

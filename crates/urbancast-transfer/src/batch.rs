@@ -8,28 +8,33 @@ use urbancast_nn::Space;
 /// A prepared city on a device, ready to be batched.
 pub struct Task<'a> {
     pub prep: &'a Prepared,
+    /// Spatial context on the training device.
     pub space: Space,
+    /// The same on the inference (non-autodiff) device, so evaluation records no graph.
+    pub eval_space: Space,
     /// Active-region mask `[1, R, 1]` (1 = active).
     pub mask: Tensor<3>,
     pub n_active: usize,
     pub device: Device,
+    pub eval_device: Device,
 }
 
 impl<'a> Task<'a> {
     pub fn new(prep: &'a Prepared, device: &Device) -> Task<'a> {
         let city = &prep.city;
         let r = city.num_regions();
-        let space = match &city.layout {
+        let eval_device = device.clone().without_autodiff();
+        let space_on = |d: &Device| match &city.layout {
             Layout::Grid { height, width } => Space::Grid { height: *height, width: *width },
             Layout::Graph { adjacency, .. } => {
                 let raw: Vec<f32> = adjacency.iter().copied().collect();
-                let norm = urbancast_nn::normalized_adjacency(&raw, r);
-                Space::Graph { adj: Tensor::from_data(TensorData::new(norm, [r, r]), device) }
+                Space::graph_from_dense(&raw, r, d)
             }
         };
+        let (space, eval_space) = (space_on(device), space_on(&eval_device));
         let m: Vec<f32> = city.mask.iter().map(|&b| if b { 1.0 } else { 0.0 }).collect();
         let mask = Tensor::<1>::from_data(TensorData::new(m, [r]), device).reshape([1, r, 1]);
-        Task { prep, space, mask, n_active: city.num_active(), device: device.clone() }
+        Task { prep, space, eval_space, mask, n_active: city.num_active(), device: device.clone(), eval_device }
     }
 
     /// Inputs `[B, L, C, R]` and targets `[B, R, C]` (scaled) for the given target steps.
@@ -38,9 +43,9 @@ impl<'a> Task<'a> {
         (Tensor::from_data(x, &self.device), Tensor::from_data(y, &self.device))
     }
 
-    /// Inputs only.
-    pub fn inputs(&self, steps: &[usize], lags: usize) -> Tensor<4> {
-        Tensor::from_data(self.batch_data(steps, lags).0, &self.device)
+    /// Inputs only, on the inference device (for a module from `.valid()`).
+    pub fn eval_inputs(&self, steps: &[usize], lags: usize) -> Tensor<4> {
+        Tensor::from_data(self.batch_data(steps, lags).0, &self.eval_device)
     }
 
     fn batch_data(&self, steps: &[usize], lags: usize) -> (TensorData, TensorData) {

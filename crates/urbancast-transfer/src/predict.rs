@@ -11,8 +11,8 @@ pub fn predict(model: &StNet, task: &Task, steps: &[usize], lags: usize, batch: 
     let (r, c) = (city.num_regions(), city.num_channels());
     let mut out = Vec::with_capacity(steps.len() * r * c);
     for chunk in steps.chunks(batch.max(1)) {
-        let x = task.inputs(chunk, lags);
-        let pred = model.forward(x, &task.space)?.pred;
+        let x = task.eval_inputs(chunk, lags);
+        let pred = model.forward(x, &task.eval_space)?.pred;
         let data = pred.into_data().convert::<f32>();
         out.extend(data.as_slice::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?.iter().copied());
     }

@@ -18,7 +18,7 @@ use crate::train::{Split, TrainConfig, TrainLog, train};
 
 /// Everything configurable about a transfer experiment.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     pub protocol: Protocol,
     /// Pre-training on the sources.
@@ -143,7 +143,10 @@ impl Experiment {
                     }
                     let start = Instant::now();
                     let mut log = None;
+                    // Seconds of this row = its own work + the pre-training it builds on (counted
+                    // once even when the pre-training ran inside this row).
                     let mut extra_secs = 0.0;
+                    let mut pretrained_now = 0.0;
                     let pred = match method {
                         Method::Ha => crate::ha::predict(&self.target.city, &sp.train, &sp.test),
                         _ => {
@@ -153,7 +156,8 @@ impl Experiment {
                                 let val_s: Vec<Split> = source_tasks.iter().zip(&source_splits).map(|(t, s)| Split { task: t, steps: &s.val }).collect();
                                 let t0 = Instant::now();
                                 let (m, l) = train(model, &train_s, &val_s, lags, &settings.pretrain, seed, "pre-train")?;
-                                pretrained = Some((m, l, t0.elapsed().as_secs_f64()));
+                                pretrained_now = t0.elapsed().as_secs_f64();
+                                pretrained = Some((m, l, pretrained_now));
                             }
                             let model = match method {
                                 Method::ZeroShot => {
@@ -211,7 +215,7 @@ impl Experiment {
                             scores,
                             train_samples: if method == Method::ZeroShot { 0 } else { sp.train.len() },
                             test_samples: sp.test.len(),
-                            seconds: start.elapsed().as_secs_f64() + extra_secs,
+                            seconds: start.elapsed().as_secs_f64() - pretrained_now + extra_secs,
                             note: sp.note.clone(),
                         },
                         region_rmse: per_region_rmse(pred.view(), truth.view(), &self.target.city.mask),

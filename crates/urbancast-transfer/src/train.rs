@@ -17,7 +17,7 @@ use crate::predict::{predict, truth};
 
 /// Optimiser and schedule (defaults from the foundation protocol).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct TrainConfig {
     pub lr: f64,
     pub weight_decay: f32,
@@ -89,6 +89,7 @@ pub fn train(
     );
     bar.set_prefix(label.to_string());
     for epoch in 0..cfg.max_epochs {
+        let epoch_start = Instant::now();
         // Batches of one city each (grids differ in size), shuffled across cities.
         let mut batches: Vec<(usize, Vec<usize>)> = vec![];
         for (k, s) in train.iter().enumerate() {
@@ -110,7 +111,16 @@ pub fn train(
             bar.inc(1);
         }
         let train_loss = loss_sum / batches.len().max(1) as f64;
+        let train_secs = epoch_start.elapsed().as_secs_f64();
         let val_rmse = validation_rmse(&model.valid(), val, lags, cfg.batch.max(32))?;
+        if bar.is_hidden() {
+            // No terminal to draw on (a log file, CI): one line per epoch instead.
+            eprintln!(
+                "{label}: epoch {} loss {train_loss:.5} val RMSE {val_rmse:.3} ({train_secs:.1} s train, {:.1} s total)",
+                epoch + 1,
+                epoch_start.elapsed().as_secs_f64()
+            );
+        }
         log.train_loss.push(train_loss);
         log.val_rmse.push(val_rmse);
         bar.set_message(format!("epoch {} loss {train_loss:.5} val RMSE {val_rmse:.3}", epoch + 1));

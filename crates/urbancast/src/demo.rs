@@ -18,7 +18,7 @@ pub struct Args {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Days of synthetic data per city.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = 35)]
     pub city_days: usize,
     /// Maximum pre-training epochs.
     #[arg(long, default_value_t = 4)]

@@ -33,6 +33,8 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Keep large tensor buffers in the heap between training steps (see urbancast-nn).
+    urbancast_nn::tune_allocator();
     let result = match cli.command {
         Command::Transfer(a) => transfer::run(a),
         Command::Demo(a) => demo::run(a),

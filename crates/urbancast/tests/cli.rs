@@ -98,3 +98,10 @@ fn bad_input_gives_clear_errors() {
     fails_cleanly(&urbancast(&["inspect", "npy:nan.npy?axes=THWC"], p), "step 4");
     fails_cleanly(&urbancast(&["predict", "--checkpoint", "nowhere", "--city", "synthetic:metro", "--out", "x.npy"], p), "meta.json");
 }
+
+#[test]
+fn config_typos_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("typo.toml"), "target = \"synthetic:suburb\"\n[settings.pretrain]\nmax_epoch = 3\n").unwrap();
+    fails_cleanly(&urbancast(&["transfer", "--config", "typo.toml"], dir.path()), "max_epoch");
+}

@@ -76,7 +76,7 @@ where
     let colour = |v: f64| -> RGBColor {
         if v.is_finite() { ViridisRGB::get_color_normalized(v, lo, hi) } else { RGBColor(200, 200, 200) }
     };
-    let (map_area, bar_area) = root.split_horizontally(780);
+    let (map_area, bar_area) = root.split_horizontally(760);
     let mut builder = ChartBuilder::on(&map_area);
     builder.margin(15);
     if text {
@@ -140,7 +140,7 @@ where
     let mut bar = ChartBuilder::on(&bar_area);
     bar.margin_top(50).margin_bottom(40).margin_right(10);
     if text {
-        bar.y_label_area_size(70);
+        bar.y_label_area_size(95);
     }
     let mut chart = bar.build_cartesian_2d(0f64..1.0, lo..hi).map_err(err(path))?;
     if text {
@@ -150,7 +150,9 @@ where
             .disable_x_axis()
             .y_labels(8)
             .y_label_style(("sans-serif", 15))
-            .y_desc("RMSE")
+            .y_label_formatter(&|v| format!("{v:.1}"))
+            .axis_desc_style(("sans-serif", 16))
+            .y_desc("test RMSE")
             .draw()
             .map_err(err(path))?;
     }

@@ -124,7 +124,6 @@ impl Experiment {
         let cfg = self.model_config(settings);
         let kind = self.kind();
         let target_task = Task::new(&self.target, &ad);
-        let target_eval = Task::new(&self.target, device);
         let splits: Vec<(usize, Splits)> =
             days.iter().map(|&n| Ok((n, settings.protocol.target_splits(&self.target.city, n)?))).collect::<Result<_>>()?;
         let source_tasks: Vec<Task> = self.sources.iter().map(|p| Task::new(p, &ad)).collect();
@@ -200,10 +199,10 @@ impl Experiment {
                                 };
                                 checkpoint::save(&dir.join(format!("{method}-n{n}-seed{seed}")), &model, &meta)?;
                             }
-                            predict(&model.valid(), &target_eval, &sp.test, lags, 64)?
+                            predict(&model.valid(), &target_task, &sp.test, lags, 64)?
                         }
                     };
-                    let truth = truth(&target_eval, &sp.test);
+                    let truth = truth(&target_task, &sp.test);
                     let scores = score(pred.view(), truth.view(), &self.target.city.mask, &channel_names);
                     let out = RunOutput {
                         row: ResultRow {

@@ -1,7 +1,9 @@
 //! Small helpers shared by the readers.
 use std::path::Path;
 
-use ndarray::{Array3, ArrayD, Ix3};
+use std::path::PathBuf;
+
+use ndarray::{Array3, ArrayD, Axis, Ix3, stack};
 
 use super::npy::{check_shape, in_file};
 use crate::city::{Channel, City, Layout};
@@ -36,6 +38,28 @@ pub(crate) fn nonempty(path: &Path, key: &str, a: &ArrayD<f32>) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// Stacks two per-channel files of the same shape along a new last axis (`[.., 2]`),
+/// e.g. pick-up + drop-off or inflow + outflow. `first_name` names the first file in the
+/// error when the second one's shape differs.
+pub(crate) fn stack_channel_files(
+    (first, first_path): (ArrayD<f32>, PathBuf),
+    (second, second_path): (ArrayD<f32>, PathBuf),
+    key: &str,
+    first_name: &str,
+) -> Result<(ArrayD<f32>, PathBuf)> {
+    if second.shape() != first.shape() {
+        return Err(DataError::Shape {
+            path: second_path,
+            key: key.into(),
+            expected: format!("the {first_name} file's shape {:?}", first.shape()),
+            found: second.shape().to_vec(),
+        });
+    }
+    let both = stack(Axis(first.ndim()), &[first.view(), second.view()])
+        .map_err(|e| DataError::format(&first_path, e.to_string()))?;
+    Ok((both, first_path))
 }
 
 /// Builds a gridded city from a `(T, height, width, C)` array checked against `pattern`

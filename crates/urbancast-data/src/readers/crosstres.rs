@@ -1,9 +1,8 @@
 //! CrossTReS (KDD 2022) city folders: `{dir}/{City}/{Bike|Taxi}{City}_{pickup|dropoff}.npy`.
 use std::path::Path;
 
-use ndarray::{Axis, stack};
 
-use super::common::grid_city;
+use super::common::{grid_city, stack_channel_files};
 use super::npy::{check_shape, in_file, read_npy_array};
 use crate::city::{Channel, City};
 use crate::error::{DataError, Result};
@@ -31,18 +30,9 @@ pub fn read_crosstres(dir: impl AsRef<Path>, city: &str, mode: &str) -> Result<C
         check_shape(&path, "(whole file)", a.shape(), "T, lng, lat")?;
         Ok((a, path))
     };
-    let (pick, pick_path) = read("pickup")?;
-    let (drop, drop_path) = read("dropoff")?;
-    if drop.shape() != pick.shape() {
-        return Err(DataError::Shape {
-            path: drop_path,
-            key: "(whole file)".into(),
-            expected: format!("the pick-up file's shape {:?}", pick.shape()),
-            found: drop.shape().to_vec(),
-        });
-    }
-    let both = stack(Axis(3), &[pick.view(), drop.view()])
-        .map_err(|e| DataError::format(&pick_path, e.to_string()))?;
+    let drop_path = folder.join(format!("{mode_dir}{city}_dropoff.npy"));
+    let (both, pick_path) = stack_channel_files(read("pickup")?, read("dropoff")?, "(whole file)", "pick-up")?;
+    let (lng, lat) = (both.shape()[1], both.shape()[2]);
     let channels = vec![Channel::Pickup, Channel::Dropoff];
     let mut c = grid_city(
         &pick_path,
@@ -71,7 +61,6 @@ pub fn read_crosstres(dir: impl AsRef<Path>, city: &str, mode: &str) -> Result<C
         return Ok(c);
     }
     let poi = read_npy_array(&poi_path)?;
-    let (lng, lat) = (pick.shape()[1], pick.shape()[2]);
     check_shape(
         &poi_path,
         "(whole file)",

@@ -1,10 +1,9 @@
 //! The 69 Manhattan taxi zones of Evens1sen/Deep-NYC-Taxi-Bike (2019-01-01 .. 2020-12-31).
 use std::path::Path;
 
-use ndarray::{Axis, stack};
 
 use super::adjacency::read_adjacency_csv;
-use super::common::{nonempty, to3};
+use super::common::{nonempty, stack_channel_files, to3};
 use super::npy::{check_shape, in_file, read_npz_array};
 use crate::city::{Channel, City, Layout};
 use crate::error::{DataError, Result};
@@ -55,18 +54,7 @@ pub fn read_nyc69_interval(dir: impl AsRef<Path>, mode: &str, interval_min: u32)
                 nonempty(&path, "arr_0", &a)?;
                 Ok((a, path))
             };
-            let (inflow, in_path) = read("inflow")?;
-            let (outflow, out_path) = read("outflow")?;
-            if outflow.shape() != inflow.shape() {
-                return Err(DataError::Shape {
-                    path: out_path,
-                    key: "arr_0".into(),
-                    expected: format!("the inflow file's shape {:?}", inflow.shape()),
-                    found: outflow.shape().to_vec(),
-                });
-            }
-            let both = stack(Axis(2), &[inflow.view(), outflow.view()])
-                .map_err(|e| DataError::format(&in_path, e.to_string()))?;
+            let (both, in_path) = stack_channel_files(read("inflow")?, read("outflow")?, "arr_0", "inflow")?;
             (to3(&in_path, both)?, in_path)
         }
         _ => {

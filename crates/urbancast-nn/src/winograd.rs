@@ -119,9 +119,7 @@ crate::simd_fn! {
         let (th, tw) = (h.div_ceil(2), w.div_ceil(2));
         for tl in 0..nt {
             let t = t0 + tl;
-            let img = t / (th * tw);
-            let ty = (t / tw) % th;
-            let tx = t % tw;
+            let (img, ty, tx) = tile_position(t, th, tw);
             // input rows 2ty-1 .. 2ty+2, cols 2tx-1 .. 2tx+2; `None` = padding
             let mut src: [Option<usize>; 16] = [None; 16];
             for i in 0..4 {
@@ -175,9 +173,7 @@ crate::simd_fn! {
         let (th, tw) = (h.div_ceil(2), w.div_ceil(2));
         for tl in 0..nt {
             let t = t0 + tl;
-            let img = t / (th * tw);
-            let ty = (t / tw) % th;
-            let tx = t % tw;
+            let (img, ty, tx) = tile_position(t, th, tw);
             let mut c0 = 0;
             while c0 < k {
                 let lw = LB;
@@ -291,9 +287,7 @@ crate::simd_fn! {
         let (th, tw) = (h.div_ceil(2), w.div_ceil(2));
         for tl in 0..nt {
             let t = t0 + tl;
-            let img = t / (th * tw);
-            let ty = (t / tw) % th;
-            let tx = t % tw;
+            let (img, ty, tx) = tile_position(t, th, tw);
             let mut c0 = 0;
             while c0 < k {
                 let mut y = [[0.0f32; LB]; 4];
@@ -384,4 +378,11 @@ pub fn weight_grad(d: ConvDims, x: &[f32], relu: bool, dout: &[f32]) -> Vec<f32>
         }
     }
     dw
+}
+
+/// Image index and tile row/column of global tile `t` (tiles of 2x2 output pixels, `th x tw`
+/// per image, row-major).
+#[inline(always)]
+fn tile_position(t: usize, th: usize, tw: usize) -> (usize, usize, usize) {
+    (t / (th * tw), (t / tw) % th, t % tw)
 }

@@ -104,6 +104,25 @@ impl Experiment {
         }
     }
 
+    /// Checkpoint metadata of a model trained by `method` (its training cities included).
+    fn meta(&self, method: Method, cfg: &StNetConfig, kind: SpatialKind, settings: &Settings, seed: u64) -> Meta {
+        let mut trained_on: Vec<String> =
+            if method.needs_pretraining() { self.sources.iter().map(|p| p.city.name.clone()).collect() } else { vec![] };
+        if method != Method::ZeroShot {
+            trained_on.push(self.target.city.name.clone());
+        }
+        Meta {
+            model: cfg.clone(),
+            kind,
+            channels: self.target.city.channels.clone(),
+            interval_min: self.target.city.interval_min,
+            percentile: settings.protocol.percentile,
+            method: method.name().into(),
+            trained_on,
+            seed,
+        }
+    }
+
     /// Runs `methods` for every N in `days` and every seed. Methods that cannot run (e.g.
     /// target-only with N = 0) are skipped and reported through `on_skip`.
     pub fn run(
@@ -131,10 +150,11 @@ impl Experiment {
             self.sources.iter().map(|p| settings.protocol.source_splits(&p.city)).collect::<Result<_, _>>()?;
         let source_names: Vec<String> = self.sources.iter().map(|p| p.city.name.clone()).collect();
         let channel_names: Vec<String> = self.target.city.channels.iter().map(|c| c.name().to_string()).collect();
+        let truths: Vec<_> = splits.iter().map(|(_, sp)| truth(&target_task, &sp.test)).collect();
         let mut outputs = vec![];
         for &seed in seeds {
             let mut pretrained: Option<(StNet, TrainLog, f64)> = None;
-            for (n, sp) in &splits {
+            for ((n, sp), truth) in splits.iter().zip(&truths) {
                 for &method in methods {
                     if method.needs_target_data() && *n == 0 {
                         on_skip(format!("{method} needs target training data: skipped for N = 0 days"));
@@ -183,26 +203,12 @@ impl Experiment {
                                 Method::Ha => unreachable!(),
                             };
                             if let Some(dir) = &settings.checkpoint_dir {
-                                let mut trained_on = if method.needs_pretraining() { source_names.clone() } else { vec![] };
-                                if method != Method::ZeroShot {
-                                    trained_on.push(self.target.city.name.clone());
-                                }
-                                let meta = Meta {
-                                    model: cfg.clone(),
-                                    kind,
-                                    channels: self.target.city.channels.clone(),
-                                    interval_min: self.target.city.interval_min,
-                                    percentile: settings.protocol.percentile,
-                                    method: method.name().into(),
-                                    trained_on,
-                                    seed,
-                                };
+                                let meta = self.meta(method, &cfg, kind, settings, seed);
                                 checkpoint::save(&dir.join(format!("{method}-n{n}-seed{seed}")), &model, &meta)?;
                             }
                             predict(&model.valid(), &target_task, &sp.test, lags, 64)?
                         }
                     };
-                    let truth = truth(&target_task, &sp.test);
                     let scores = score(pred.view(), truth.view(), &self.target.city.mask, &channel_names);
                     let out = RunOutput {
                         row: ResultRow {

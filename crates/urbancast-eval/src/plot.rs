@@ -54,21 +54,56 @@ fn err<E: std::fmt::Debug>(path: &Path) -> impl Fn(E) -> anyhow::Error + '_ {
 /// Draws `values` (one per region; `NaN` = inactive, drawn grey) as a map with a colour bar.
 /// The format follows the extension: `.png` or `.svg`.
 pub fn region_map(path: &Path, title: &str, layout: &MapLayout, values: &[f64]) -> Result<()> {
+    region_maps(path, layout, &[Panel { title, label: "test RMSE", values }])
+}
+
+/// One map of a figure: title, colour-bar label, one value per region (`NaN` = inactive).
+pub struct Panel<'a> {
+    pub title: &'a str,
+    pub label: &'a str,
+    pub values: &'a [f64],
+}
+
+/// Several maps of the same regions side by side, each with its own colour bar.
+pub fn region_maps(path: &Path, layout: &MapLayout, panels: &[Panel]) -> Result<()> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    let size = (900u32, 720u32);
+    let size = (900 * panels.len().max(1) as u32, 720u32);
     match ext.as_str() {
-        "svg" => draw(SVGBackend::new(path, size).into_drawing_area(), path, title, layout, values),
-        "png" => draw(BitMapBackend::new(path, size).into_drawing_area(), path, title, layout, values),
+        "svg" => draw_all(SVGBackend::new(path, size).into_drawing_area(), path, layout, panels),
+        "png" => draw_all(BitMapBackend::new(path, size).into_drawing_area(), path, layout, panels),
         _ => Err(anyhow!("{}: plot files must end in .png or .svg", path.display())),
     }
 }
 
-fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, path: &Path, title: &str, layout: &MapLayout, values: &[f64]) -> Result<()>
+fn draw_all<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, path: &Path, layout: &MapLayout, panels: &[Panel]) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(err(path))?;
+    let areas = root.split_evenly((1, panels.len().max(1)));
+    for (area, p) in areas.into_iter().zip(panels) {
+        draw(area, path, p.title, p.label, layout, p.values)?;
+    }
+    root.present().map_err(err(path))?;
+    Ok(())
+}
+
+/// Colour-bar tick text with as many decimals as the range needs.
+fn tick(v: f64, lo: f64, hi: f64) -> String {
+    let span = (hi - lo).abs().max(f64::MIN_POSITIVE);
+    if span < 1e-3 || hi.abs() >= 1e6 {
+        format!("{v:.2e}")
+    } else {
+        let decimals = (2.0 - span.log10().floor()).clamp(0.0, 6.0) as usize;
+        format!("{v:.decimals$}")
+    }
+}
+
+fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, path: &Path, title: &str, bar_label: &str, layout: &MapLayout, values: &[f64]) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
     let text = font_available();
-    root.fill(&WHITE).map_err(err(path))?;
     let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
     let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -76,7 +111,7 @@ where
     let colour = |v: f64| -> RGBColor {
         if v.is_finite() { ViridisRGB::get_color_normalized(v, lo, hi) } else { RGBColor(200, 200, 200) }
     };
-    let (map_area, bar_area) = root.split_horizontally(760);
+    let (map_area, bar_area) = root.split_horizontally(740);
     let mut builder = ChartBuilder::on(&map_area);
     builder.margin(15);
     if text {
@@ -140,7 +175,7 @@ where
     let mut bar = ChartBuilder::on(&bar_area);
     bar.margin_top(50).margin_bottom(40).margin_right(10);
     if text {
-        bar.y_label_area_size(95);
+        bar.y_label_area_size(112);
     }
     let mut chart = bar.build_cartesian_2d(0f64..1.0, lo..hi).map_err(err(path))?;
     if text {
@@ -150,9 +185,9 @@ where
             .disable_x_axis()
             .y_labels(8)
             .y_label_style(("sans-serif", 15))
-            .y_label_formatter(&|v| format!("{v:.1}"))
+            .y_label_formatter(&|v| tick(*v, lo, hi))
             .axis_desc_style(("sans-serif", 16))
-            .y_desc("test RMSE")
+            .y_desc(bar_label)
             .draw()
             .map_err(err(path))?;
     }
@@ -164,6 +199,5 @@ where
             Rectangle::new([(0.0, a), (1.0, b)], colour((a + b) / 2.0).filled())
         }))
         .map_err(err(path))?;
-    root.present().map_err(err(path))?;
     Ok(())
 }

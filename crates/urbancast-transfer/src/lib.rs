@@ -10,6 +10,7 @@ pub mod ha;
 pub mod method;
 pub mod predict;
 pub mod runner;
+pub mod stbat;
 
 pub mod train;
 

@@ -1,11 +1,10 @@
-//! The transfer methods of the foundation.
+//! The transfer methods.
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+use crate::stbat::Variant;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Method {
     /// Train the ST-net on the target's few days only.
     TargetOnly,
@@ -15,10 +14,21 @@ pub enum Method {
     ZeroShot,
     /// Historical average by hour of week over the target's available data.
     Ha,
+    /// STBaT balanced pre-training (or one of its ablations), then the foundation's fine-tune
+    /// when N > 0 or direct prediction when N = 0.
+    Stbat(Variant),
 }
 
 impl Method {
-    pub const ALL: [Method; 4] = [Method::TargetOnly, Method::FineTune, Method::ZeroShot, Method::Ha];
+    /// Every method at its default (STBaT in full; its ablations are in [`Method::ABLATIONS`]).
+    pub const ALL: [Method; 5] = [Method::TargetOnly, Method::FineTune, Method::ZeroShot, Method::Ha, Method::Stbat(Variant::Full)];
+    /// The four STBaT ablations.
+    pub const ABLATIONS: [Method; 4] = [
+        Method::Stbat(Variant::NoPoi),
+        Method::Stbat(Variant::NoFdp),
+        Method::Stbat(Variant::NoSimdcl),
+        Method::Stbat(Variant::NoWloss),
+    ];
 
     pub fn name(&self) -> &'static str {
         match self {
@@ -26,6 +36,7 @@ impl Method {
             Method::FineTune => "fine-tune",
             Method::ZeroShot => "zero-shot",
             Method::Ha => "ha",
+            Method::Stbat(v) => v.name(),
         }
     }
     /// Whether the method needs target training data (N > 0 days).
@@ -33,7 +44,23 @@ impl Method {
         matches!(self, Method::TargetOnly | Method::FineTune | Method::Ha)
     }
     pub fn needs_pretraining(&self) -> bool {
-        matches!(self, Method::FineTune | Method::ZeroShot)
+        matches!(self, Method::FineTune | Method::ZeroShot | Method::Stbat(_))
+    }
+    /// The pre-training this method builds on: None = none, Some(None) = plain, Some(Some(v)) = STBaT.
+    pub fn pretraining(&self) -> Option<Option<Variant>> {
+        match self {
+            Method::FineTune | Method::ZeroShot => Some(None),
+            Method::Stbat(v) => Some(Some(*v)),
+            _ => None,
+        }
+    }
+    /// Whether the model is trained on the target when `days` of target data are available.
+    pub fn trains_on_target(&self, days: usize) -> bool {
+        match self {
+            Method::TargetOnly | Method::FineTune | Method::Ha => true,
+            Method::ZeroShot => false,
+            Method::Stbat(_) => days > 0,
+        }
     }
 }
 
@@ -48,9 +75,11 @@ impl FromStr for Method {
     fn from_str(s: &str) -> Result<Self, String> {
         Method::ALL
             .into_iter()
+            .chain(Method::ABLATIONS)
             .find(|m| m.name() == s || (s == "finetune" && *m == Method::FineTune))
             .ok_or_else(|| {
-                format!("unknown method `{s}`: expected one of {}", Method::ALL.map(|m| m.name()).join(", "))
+                let names: Vec<&str> = Method::ALL.iter().chain(&Method::ABLATIONS).map(|m| m.name()).collect();
+                format!("unknown method `{s}`: expected one of {}", names.join(", "))
             })
     }
 }

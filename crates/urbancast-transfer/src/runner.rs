@@ -1,4 +1,5 @@
 //! One runner for every method: any (sources, target, N days, seed) to a result row.
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -14,6 +15,7 @@ use crate::batch::Task;
 use crate::checkpoint::{self, Meta};
 use crate::method::Method;
 use crate::predict::{predict, truth};
+use crate::stbat::{self, StbatConfig, StbatOutcome, Variant};
 use crate::train::{Split, TrainConfig, TrainLog, train};
 
 /// Everything configurable about a transfer experiment.
@@ -30,6 +32,8 @@ pub struct Settings {
     pub hidden: usize,
     /// Where to save checkpoints (`{dir}/{method}-n{days}-seed{seed}`), if anywhere.
     pub checkpoint_dir: Option<PathBuf>,
+    /// STBaT hyper-parameters and switches (its ablation methods switch one more off).
+    pub stbat: StbatConfig,
 }
 
 impl Default for Settings {
@@ -42,6 +46,7 @@ impl Default for Settings {
             res_units: 3,
             hidden: 128,
             checkpoint_dir: None,
+            stbat: StbatConfig::default(),
         }
     }
 }
@@ -58,7 +63,12 @@ pub struct RunOutput {
     /// RMSE per target region over the test set (NaN = inactive).
     pub region_rmse: Vec<f64>,
     pub log: Option<TrainLog>,
+    /// STBaT pre-training report (densities and weights per source city, losses).
+    pub stbat: Option<StbatOutcome>,
 }
+
+/// A finished pre-training: model, log, seconds, STBaT report.
+type Pretrained = (StNet, TrainLog, f64, Option<StbatOutcome>);
 
 impl Experiment {
     /// Prepares (scales) the cities after checking they can be compared.
@@ -93,22 +103,22 @@ impl Experiment {
         }
     }
 
-    fn model_config(&self, s: &Settings) -> StNetConfig {
+    fn model_config(&self, s: &Settings, method: Method) -> StNetConfig {
         StNetConfig {
             channels: self.target.city.num_channels(),
             lags: s.protocol.lags,
             conv_channels: s.conv_channels,
             res_units: s.res_units,
             hidden: s.hidden,
-            head_hidden: 64,
+            head_hidden: if matches!(method, Method::Stbat(_)) { s.stbat.head_hidden } else { 64 },
         }
     }
 
     /// Checkpoint metadata of a model trained by `method` (its training cities included).
-    fn meta(&self, method: Method, cfg: &StNetConfig, kind: SpatialKind, settings: &Settings, seed: u64) -> Meta {
+    fn meta(&self, method: Method, days: usize, cfg: &StNetConfig, kind: SpatialKind, settings: &Settings, seed: u64) -> Meta {
         let mut trained_on: Vec<String> =
             if method.needs_pretraining() { self.sources.iter().map(|p| p.city.name.clone()).collect() } else { vec![] };
-        if method != Method::ZeroShot {
+        if method.trains_on_target(days) {
             trained_on.push(self.target.city.name.clone());
         }
         Meta {
@@ -136,11 +146,10 @@ impl Experiment {
         mut on_skip: impl FnMut(String),
     ) -> Result<Vec<RunOutput>> {
         if methods.iter().any(|m| m.needs_pretraining()) && self.sources.is_empty() {
-            bail!("fine-tune and zero-shot need at least one source city");
+            bail!("fine-tune, zero-shot and STBaT need at least one source city");
         }
         let ad = device.clone().autodiff();
         let lags = settings.protocol.lags;
-        let cfg = self.model_config(settings);
         let kind = self.kind();
         let target_task = Task::new(&self.target, &ad);
         let splits: Vec<(usize, Splits)> =
@@ -153,7 +162,8 @@ impl Experiment {
         let truths: Vec<_> = splits.iter().map(|(_, sp)| truth(&target_task, &sp.test)).collect();
         let mut outputs = vec![];
         for &seed in seeds {
-            let mut pretrained: Option<(StNet, TrainLog, f64)> = None;
+            // Pre-trainings of this seed, shared by the methods built on them.
+            let mut pretrained: HashMap<Option<Variant>, Pretrained> = HashMap::new();
             for ((n, sp), truth) in splits.iter().zip(&truths) {
                 for &method in methods {
                     if method.needs_target_data() && *n == 0 {
@@ -161,7 +171,9 @@ impl Experiment {
                         continue;
                     }
                     let start = Instant::now();
+                    let cfg = self.model_config(settings, method);
                     let mut log = None;
+                    let mut stbat = None;
                     // Seconds of this row = its own work + the pre-training it builds on (counted
                     // once even when the pre-training ran inside this row).
                     let mut extra_secs = 0.0;
@@ -169,41 +181,51 @@ impl Experiment {
                     let pred = match method {
                         Method::Ha => crate::ha::predict(&self.target.city, &sp.train, &sp.test),
                         _ => {
-                            if method.needs_pretraining() && pretrained.is_none() {
-                                let model = cfg.init_seeded(kind, &ad, seed);
-                                let train_s: Vec<Split> = source_tasks.iter().zip(&source_splits).map(|(t, s)| Split { task: t, steps: &s.train }).collect();
-                                let val_s: Vec<Split> = source_tasks.iter().zip(&source_splits).map(|(t, s)| Split { task: t, steps: &s.val }).collect();
-                                let t0 = Instant::now();
-                                let (m, l) = train(model, &train_s, &val_s, lags, &settings.pretrain, seed, "pre-train")?;
-                                pretrained_now = t0.elapsed().as_secs_f64();
-                                pretrained = Some((m, l, pretrained_now));
-                            }
-                            let model = match method {
-                                Method::ZeroShot => {
-                                    let (m, l, secs) = pretrained.as_ref().expect("pre-trained above");
-                                    log = Some(l.clone());
+                            let base = match method.pretraining() {
+                                Some(key) => {
+                                    if !pretrained.contains_key(&key) {
+                                        let model = cfg.init_seeded(kind, &ad, seed);
+                                        let train_s: Vec<Split> = source_tasks.iter().zip(&source_splits).map(|(t, s)| Split { task: t, steps: &s.train }).collect();
+                                        let val_s: Vec<Split> = source_tasks.iter().zip(&source_splits).map(|(t, s)| Split { task: t, steps: &s.val }).collect();
+                                        let t0 = Instant::now();
+                                        let done = match key {
+                                            None => {
+                                                let (m, l) = train(model, &train_s, &val_s, lags, &settings.pretrain, seed, "pre-train")?;
+                                                (m, l, 0.0, None)
+                                            }
+                                            Some(v) => {
+                                                let sc = v.apply(&settings.stbat);
+                                                let (m, l, o) = stbat::pretrain(model, &train_s, &val_s, lags, &settings.pretrain, &sc, seed, v.name())?;
+                                                for note in &o.notes {
+                                                    on_skip(note.clone());
+                                                }
+                                                (m, l, 0.0, Some(o))
+                                            }
+                                        };
+                                        pretrained_now = t0.elapsed().as_secs_f64();
+                                        pretrained.insert(key, (done.0, done.1, pretrained_now, done.3));
+                                    }
+                                    let (m, l, secs, o) = &pretrained[&key];
                                     extra_secs = *secs;
-                                    m.clone()
+                                    log = Some(l.clone());
+                                    stbat = o.clone();
+                                    Some(m.clone())
                                 }
-                                Method::FineTune | Method::TargetOnly => {
-                                    let init = if method == Method::FineTune {
-                                        let (m, _, secs) = pretrained.as_ref().expect("pre-trained above");
-                                        extra_secs = *secs;
-                                        m.clone()
-                                    } else {
-                                        cfg.init_seeded(kind, &ad, seed)
-                                    };
-                                    let tr = [Split { task: &target_task, steps: &sp.train }];
-                                    let va = [Split { task: &target_task, steps: &sp.val }];
-                                    let label = format!("{method} N={n}");
-                                    let (m, l) = train(init, &tr, &va, lags, &settings.target_train, seed, &label)?;
-                                    log = Some(l);
-                                    m
-                                }
-                                Method::Ha => unreachable!(),
+                                None => None,
+                            };
+                            let model = if method.trains_on_target(*n) {
+                                let init = base.unwrap_or_else(|| cfg.init_seeded(kind, &ad, seed));
+                                let tr = [Split { task: &target_task, steps: &sp.train }];
+                                let va = [Split { task: &target_task, steps: &sp.val }];
+                                let label = format!("{method} N={n}");
+                                let (m, l) = train(init, &tr, &va, lags, &settings.target_train, seed, &label)?;
+                                log = Some(l);
+                                m
+                            } else {
+                                base.expect("methods that do not train on the target are pre-trained")
                             };
                             if let Some(dir) = &settings.checkpoint_dir {
-                                let meta = self.meta(method, &cfg, kind, settings, seed);
+                                let meta = self.meta(method, *n, &cfg, kind, settings, seed);
                                 checkpoint::save(&dir.join(format!("{method}-n{n}-seed{seed}")), &model, &meta)?;
                             }
                             predict(&model.valid(), &target_task, &sp.test, lags, 64)?
@@ -218,13 +240,14 @@ impl Experiment {
                             days: *n,
                             seed,
                             scores,
-                            train_samples: if method == Method::ZeroShot { 0 } else { sp.train.len() },
+                            train_samples: if method.trains_on_target(*n) { sp.train.len() } else { 0 },
                             test_samples: sp.test.len(),
                             seconds: start.elapsed().as_secs_f64() - pretrained_now + extra_secs,
                             note: sp.note.clone(),
                         },
                         region_rmse: per_region_rmse(pred.view(), truth.view(), &self.target.city.mask),
                         log,
+                        stbat,
                     };
                     on_row(&out);
                     outputs.push(out);

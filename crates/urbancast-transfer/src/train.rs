@@ -2,6 +2,7 @@
 //! validation RMSE (original units) with the best model kept.
 use std::time::Instant;
 
+use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, decay::WeightDecayConfig};
 use burn::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -41,6 +42,9 @@ pub struct TrainLog {
     pub best_epoch: usize,
     pub best_val_rmse: f64,
     pub seconds: f64,
+    /// Seconds of training (without validation) per epoch.
+    #[serde(default)]
+    pub epoch_seconds: Vec<f64>,
 }
 
 /// Training samples of one city: the task and the target steps to learn.
@@ -61,10 +65,45 @@ pub fn validation_rmse(model: &StNet, val: &[Split], lags: usize, batch: usize) 
     Ok(total / val.len().max(1) as f64)
 }
 
+/// What a training loop optimises: the model, its loss on one batch, and hooks between
+/// batches and epochs (STBaT alternates with its RIAM there). Validation always uses the
+/// ST-net inside the model.
+pub trait Objective {
+    type Model: Module + Clone;
+    /// Loss of one batch of city `city` (index into the training splits).
+    fn loss(&mut self, model: &Self::Model, city: usize, task: &Task, x: Tensor<4>, y: Tensor<3>) -> anyhow::Result<Tensor<1>>;
+    /// The ST-net inside the model, for validation.
+    fn net<'m>(&self, model: &'m Self::Model) -> &'m StNet;
+    /// Called after every optimiser step with the number of steps taken this epoch.
+    fn after_batch(&mut self, _steps_this_epoch: usize) -> anyhow::Result<()> {
+        Ok(())
+    }
+    /// Called at the end of every epoch, before validation.
+    fn after_epoch(&mut self) -> anyhow::Result<()> {
+        Ok(())
+    }
+    /// Called when the epoch just validated is the best so far.
+    fn on_best(&mut self) {}
+}
+
+/// The plain objective: masked MSE over active regions.
+pub struct PlainMse;
+
+impl Objective for PlainMse {
+    type Model = StNet;
+    fn loss(&mut self, model: &StNet, _city: usize, task: &Task, x: Tensor<4>, y: Tensor<3>) -> anyhow::Result<Tensor<1>> {
+        let out = model.forward(x, &task.space)?;
+        Ok(masked_mse(out.pred, y, task))
+    }
+    fn net<'m>(&self, model: &'m StNet) -> &'m StNet {
+        model
+    }
+}
+
 /// Trains `model` (on an autodiff device) on `train`, validating on `val` after every epoch.
 /// Returns the model of the best validation epoch. `label` names the phase in the progress bar.
 pub fn train(
-    mut model: StNet,
+    model: StNet,
     train: &[Split],
     val: &[Split],
     lags: usize,
@@ -72,6 +111,23 @@ pub fn train(
     seed: u64,
     label: &str,
 ) -> anyhow::Result<(StNet, TrainLog)> {
+    fit(model, &mut PlainMse, train, val, lags, cfg, seed, label)
+}
+
+/// The training loop of every method: Adam with weight decay, batches of one city each
+/// shuffled across cities, global gradient-norm clipping, validation RMSE (original units)
+/// after every epoch, early stopping with the best model kept.
+#[allow(clippy::too_many_arguments)]
+pub fn fit<O: Objective>(
+    mut model: O::Model,
+    obj: &mut O,
+    train: &[Split],
+    val: &[Split],
+    lags: usize,
+    cfg: &TrainConfig,
+    seed: u64,
+    label: &str,
+) -> anyhow::Result<(O::Model, TrainLog)> {
     let start = Instant::now();
     let mut rng = StdRng::seed_from_u64(seed ^ 0x5EED_7A1B);
     let mut optim = AdamConfig::new()
@@ -99,20 +155,25 @@ pub fn train(
         }
         batches.shuffle(&mut rng);
         let mut loss_sum = 0.0;
-        for (k, steps) in &batches {
+        for (i, (k, steps)) in batches.iter().enumerate() {
             let task = train[*k].task;
             let (x, y) = task.batch(steps, lags);
-            let out = model.forward(x, &task.space)?;
-            let loss = masked_mse(out.pred, y, task);
+            let loss = obj.loss(&model, *k, task, x, y)?;
             let mut grads = GradientsParams::from_grads(loss.backward(), &model);
             clip_global_norm(&model, &mut grads, cfg.clip_norm);
             model = optim.step(cfg.lr, model, grads);
-            loss_sum += loss.into_scalar::<f32>() as f64;
+            let value = loss.into_scalar::<f32>() as f64;
+            if !value.is_finite() {
+                anyhow::bail!("{label}: the training loss became {value} in epoch {} (learning rate {} too high?)", epoch + 1, cfg.lr);
+            }
+            loss_sum += value;
+            obj.after_batch(i + 1)?;
             bar.inc(1);
         }
+        obj.after_epoch()?;
         let train_loss = loss_sum / batches.len().max(1) as f64;
         let train_secs = epoch_start.elapsed().as_secs_f64();
-        let val_rmse = validation_rmse(&model.valid(), val, lags, cfg.batch.max(32))?;
+        let val_rmse = validation_rmse(&obj.net(&model).valid(), val, lags, cfg.batch.max(32))?;
         if bar.is_hidden() {
             // No terminal to draw on (a log file, CI): one line per epoch instead.
             eprintln!(
@@ -123,11 +184,13 @@ pub fn train(
         }
         log.train_loss.push(train_loss);
         log.val_rmse.push(val_rmse);
+        log.epoch_seconds.push(train_secs);
         bar.set_message(format!("epoch {} loss {train_loss:.5} val RMSE {val_rmse:.3}", epoch + 1));
         if val_rmse < log.best_val_rmse {
             log.best_val_rmse = val_rmse;
             log.best_epoch = epoch + 1;
             best = model.clone();
+            obj.on_best();
             bad = 0;
         } else {
             bad += 1;

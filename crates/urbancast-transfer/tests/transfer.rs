@@ -63,7 +63,15 @@ fn runner_produces_every_method_and_is_reproducible() {
     let names: Vec<(String, usize)> = a.iter().map(|o| (o.row.method.clone(), o.row.days)).collect();
     assert_eq!(
         names,
-        vec![("target-only".into(), 1), ("fine-tune".into(), 1), ("zero-shot".into(), 1), ("ha".into(), 1), ("zero-shot".into(), 0)]
+        vec![
+            ("target-only".into(), 1),
+            ("fine-tune".into(), 1),
+            ("zero-shot".into(), 1),
+            ("ha".into(), 1),
+            ("stbat".into(), 1),
+            ("zero-shot".into(), 0),
+            ("stbat".into(), 0)
+        ]
     );
     assert_eq!(skipped.len(), 3, "target-only, fine-tune and ha cannot run with N = 0: {skipped:?}");
     for o in &a {
@@ -74,7 +82,7 @@ fn runner_produces_every_method_and_is_reproducible() {
         assert_eq!(o.region_rmse.len(), 20);
     }
     // zero-shot does not depend on N; the same seed gives the same numbers.
-    assert_eq!(a[2].row.scores, a[4].row.scores);
+    assert_eq!(a[2].row.scores, a[5].row.scores);
     let (b, _) = run();
     for (x, y) in a.iter().zip(&b) {
         assert_eq!(x.row.scores, y.row.scores, "{} differs between identical runs", x.row.method);

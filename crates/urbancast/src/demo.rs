@@ -1,8 +1,10 @@
 //! `urbancast demo`: three synthetic cities, each the target of the other two.
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Result;
+use burn::tensor::Device;
+use urbancast_data::City;
 use urbancast_data::synthetic;
 use urbancast_eval::{ResultRow, table, write_results};
 use urbancast_transfer::{Experiment, Method, RunOutput, Settings, device};
@@ -48,27 +50,51 @@ pub fn run(a: Args) -> Result<()> {
     settings.target_train.max_epochs = a.target_epochs;
     settings.pretrain.patience = 3;
     settings.target_train.patience = 3;
+    settings.checkpoint_dir = Some(a.out.join("checkpoints"));
+    let all = leave_one_out(&cities, &Method::ALL, &[3, 0], &[a.seed], &settings, &device, &a.out)?;
+    let summary = write_results(&a.out, &all)?;
+    println!("\n== all targets (seed {}), {:.0} s\n{}", a.seed, start.elapsed().as_secs_f64(), table(&summary));
+    Ok(())
+}
+
+/// Each city in turn is the target of all the others: runs `methods` for every N and seed,
+/// writes one report folder per target under `out`, returns every result row.
+pub fn leave_one_out(
+    cities: &[City],
+    methods: &[Method],
+    days: &[usize],
+    seeds: &[u64],
+    settings: &Settings,
+    device: &Device,
+    out: &Path,
+) -> Result<Vec<ResultRow>> {
     let mut all: Vec<ResultRow> = vec![];
     for (i, target) in cities.iter().enumerate() {
         let sources: Vec<_> = cities.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, c)| c.clone()).collect();
         eprintln!("\n== target {} <- sources {}", target.name, sources.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", "));
         let exp = Experiment::new(sources, target.clone(), &settings.protocol)?;
         let mut s = settings.clone();
-        let out = a.out.join(sanitize(&target.name));
-        s.checkpoint_dir = Some(out.join("checkpoints"));
+        let dir = out.join(sanitize(&target.name));
+        if s.checkpoint_dir.is_some() {
+            s.checkpoint_dir = Some(dir.join("checkpoints"));
+        }
         let outputs: Vec<RunOutput> = exp.run(
-            &Method::ALL,
-            &[3, 0],
-            &[a.seed],
+            methods,
+            days,
+            seeds,
             &s,
-            &device,
-            |o| eprintln!("  {:<12} N={} RMSE {:.3} MAE {:.3} ({:.1} s)", o.row.method, o.row.days, o.row.scores.mean.rmse, o.row.scores.mean.mae, o.row.seconds),
+            device,
+            |o| {
+                eprintln!(
+                    "  {:<16} N={} seed={} RMSE {:.3} MAE {:.3} ({:.1} s)",
+                    o.row.method, o.row.days, o.row.seed, o.row.scores.mean.rmse, o.row.scores.mean.mae, o.row.seconds
+                )
+            },
             |_| {},
         )?;
-        report(&out, &exp.target.city, &outputs)?;
+        let srcs: Vec<&City> = exp.sources.iter().map(|p| &p.city).collect();
+        report(&dir, &srcs, &exp.target.city, &outputs)?;
         all.extend(outputs.into_iter().map(|o| o.row));
     }
-    let summary = write_results(&a.out, &all)?;
-    println!("\n== all targets (seed {}), {:.0} s\n{}", a.seed, start.elapsed().as_secs_f64(), table(&summary));
-    Ok(())
+    Ok(all)
 }

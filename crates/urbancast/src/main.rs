@@ -1,6 +1,7 @@
 //! urbancast: urban spatio-temporal learning when data is scarce or speed matters.
 mod bench;
 mod demo;
+mod experiment;
 mod inspect;
 mod predict;
 mod transfer;
@@ -27,6 +28,9 @@ enum Command {
     /// Benchmarks (prints milliseconds).
     #[command(subcommand)]
     Bench(bench::Which),
+    /// Published experiment protocols as single commands.
+    #[command(subcommand)]
+    Experiment(experiment::Which),
     /// Read a city (any SPEC) and print what it holds; optionally write it in the CrossTReS layout.
     Inspect(inspect::Args),
 }
@@ -40,6 +44,7 @@ fn main() -> ExitCode {
         Command::Demo(a) => demo::run(a),
         Command::Predict(a) => predict::run(a),
         Command::Bench(w) => bench::run(w),
+        Command::Experiment(w) => experiment::run(w),
         Command::Inspect(a) => inspect::run(a),
     };
     match result {

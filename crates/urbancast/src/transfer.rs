@@ -6,6 +6,8 @@ use serde::Deserialize;
 use urbancast_data::{City, spec};
 use urbancast_eval::plot::{MapLayout, region_map};
 use urbancast_eval::{ResultRow, mean_std, table, write_results};
+use urbancast_eval::plot::{Panel, region_maps};
+use urbancast_transfer::stbat::StbatConfig;
 use urbancast_transfer::{Experiment, Method, RunOutput, Settings, device};
 
 #[derive(clap::Args, Debug, Default)]
@@ -16,7 +18,8 @@ pub struct Args {
     /// Target city SPEC.
     #[arg(long, value_name = "SPEC")]
     pub target: Option<String>,
-    /// Methods, comma-separated: target-only, fine-tune, zero-shot, ha.
+    /// Methods, comma-separated: target-only, fine-tune, zero-shot, ha, stbat, and the STBaT
+    /// ablations stbat-no-poi, stbat-no-fdp, stbat-no-simdcl, stbat-no-wloss.
     #[arg(long = "method", value_delimiter = ',', value_name = "M")]
     pub methods: Vec<String>,
     /// Days of target training data, comma-separated (3 = few-shot, 0 = zero-shot).
@@ -46,6 +49,83 @@ pub struct Args {
     /// Compute device: cpu (default) or cuda[:N] with the `cuda` feature.
     #[arg(long, default_value = "cpu")]
     pub device: String,
+    #[command(flatten)]
+    pub stbat: StbatArgs,
+}
+
+/// STBaT options (they apply to `stbat` and to every ablation method).
+#[derive(clap::Args, Debug, Default, Clone)]
+pub struct StbatArgs {
+    /// STBaT: RIAM without the POI classifier (automatic for cities without POI).
+    #[arg(long)]
+    pub no_poi: bool,
+    /// STBaT: RIAM without the feature-distribution predictor.
+    #[arg(long)]
+    pub no_fdp: bool,
+    /// STBaT: no SimDCL contrastive loss.
+    #[arg(long)]
+    pub no_simdcl: bool,
+    /// STBaT: unweighted prediction loss.
+    #[arg(long)]
+    pub no_wloss: bool,
+    /// STBaT: RIAM embedding size D (default 32).
+    #[arg(long, value_name = "D")]
+    pub embed_dim: Option<usize>,
+    /// STBaT: weight of the KL term in L_emb (default 0.01).
+    #[arg(long)]
+    pub beta: Option<f64>,
+    /// STBaT: kernel bandwidth h of the density estimator (default 0.85).
+    #[arg(long, value_name = "H")]
+    pub bandwidth: Option<f64>,
+    /// STBaT: SimDCL temperature (default 1).
+    #[arg(long)]
+    pub tau: Option<f64>,
+    /// STBaT: alternate with the RIAM every this many batches (default: once per epoch).
+    #[arg(long, value_name = "BATCHES")]
+    pub alternate_every: Option<usize>,
+}
+
+impl StbatArgs {
+    /// Applies the options on top of `c`, checking their ranges.
+    pub fn apply(&self, c: &mut StbatConfig) -> Result<()> {
+        c.no_poi |= self.no_poi;
+        c.no_fdp |= self.no_fdp;
+        c.no_simdcl |= self.no_simdcl;
+        c.no_wloss |= self.no_wloss;
+        if let Some(d) = self.embed_dim {
+            c.embed_dim = d;
+        }
+        if let Some(b) = self.beta {
+            c.beta = b;
+        }
+        if let Some(h) = self.bandwidth {
+            c.bandwidth = h;
+        }
+        if let Some(t) = self.tau {
+            c.tau = t;
+        }
+        if let Some(n) = self.alternate_every {
+            c.alternate_every = n;
+        }
+        check_stbat(c)
+    }
+}
+
+/// Rejects STBaT settings that cannot work.
+pub fn check_stbat(c: &StbatConfig) -> Result<()> {
+    if c.embed_dim == 0 {
+        bail!("STBaT embedding size D must be at least 1");
+    }
+    if !(c.bandwidth > 0.0 && c.bandwidth.is_finite()) {
+        bail!("STBaT bandwidth h must be a positive number, got {}", c.bandwidth);
+    }
+    if !(c.tau > 0.0 && c.tau.is_finite()) {
+        bail!("STBaT temperature tau must be a positive number, got {}", c.tau);
+    }
+    if !(c.beta >= 0.0 && c.beta.is_finite()) {
+        bail!("STBaT beta must be a non-negative number, got {}", c.beta);
+    }
+    Ok(())
 }
 
 /// The TOML form of the arguments.
@@ -95,8 +175,27 @@ pub fn map_layout(city: &City) -> MapLayout {
     }
 }
 
-/// Writes results, summary and one error map per (method, days); prints the table.
-pub fn report(out: &Path, target: &City, outputs: &[RunOutput]) -> Result<()> {
+/// Writes results, summary, one error map per (method, days) and, for STBaT, one map of region
+/// densities and weights of the first source city per pre-training; prints the table.
+pub fn report(out: &Path, sources: &[&City], target: &City, outputs: &[RunOutput]) -> Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let mut drawn = std::collections::HashSet::new();
+    for o in outputs {
+        let (Some(st), Some(src)) = (&o.stbat, sources.first()) else { continue };
+        let Some(b) = st.balance.iter().find(|b| b.city == src.name) else { continue };
+        if !drawn.insert((o.row.method.clone(), o.row.seed)) {
+            continue;
+        }
+        let path = out.join(format!("stbat-balance-{}-{}-seed{}.png", o.row.method, sanitize(&src.name), o.row.seed));
+        let t1 = format!("{}: region density rho ({}, seed {})", src.name, o.row.method, o.row.seed);
+        let t2 = format!("{}: loss weight omega (mean 1)", src.name);
+        let panels = [Panel { title: &t1, label: "density", values: &b.density }, Panel { title: &t2, label: "weight", values: &b.weight }];
+        if let Err(e) = region_maps(&path, &map_layout(src), &panels) {
+            eprintln!("warning: {e:#}");
+        }
+        let json = out.join(format!("stbat-balance-{}-seed{}.json", o.row.method, o.row.seed));
+        std::fs::write(&json, serde_json::to_string_pretty(st)?).with_context(|| format!("cannot write {}", json.display()))?;
+    }
     let rows: Vec<ResultRow> = outputs.iter().map(|o| o.row.clone()).collect();
     let summary = write_results(out, &rows)?;
     let mut groups: Vec<((String, usize), Vec<&RunOutput>)> = vec![];
@@ -169,6 +268,7 @@ pub fn run(mut a: Args) -> Result<()> {
     if !a.no_checkpoints {
         settings.checkpoint_dir = Some(out.join("checkpoints"));
     }
+    a.stbat.apply(&mut settings.stbat)?;
     let device = device::by_name(&a.device)?;
     let (sources, target_city) = load_cities(&a.sources, &target, a.interval, seeds[0])?;
     for c in sources.iter().chain([&target_city]) {
@@ -197,5 +297,6 @@ pub fn run(mut a: Args) -> Result<()> {
     }
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     std::fs::write(out.join("settings.json"), serde_json::to_string_pretty(&settings)?)?;
-    report(&out, &exp.target.city, &outputs)
+    let sources: Vec<&City> = exp.sources.iter().map(|p| &p.city).collect();
+    report(&out, &sources, &exp.target.city, &outputs)
 }

@@ -5,6 +5,34 @@ use anyhow::Result;
 pub enum Which {
     /// ST-net training step and inference time at the seed papers' shape.
     Stnet(StnetArgs),
+    /// Seconds per pre-training epoch and peak memory: plain (fine-tune) vs STBaT.
+    Pretrain(PretrainArgs),
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct PretrainArgs {
+    /// Source city SPECs (repeatable).
+    #[arg(long = "source", value_name = "SPEC", default_values_t = ["synthetic:metro".to_string(), "synthetic:suburb".to_string()])]
+    pub sources: Vec<String>,
+    /// Pre-training to time: fine-tune (plain), stbat, or both (each in its own process, so
+    /// peak memory is measured separately).
+    #[arg(long, default_value = "both")]
+    pub method: String,
+    /// Epochs to time.
+    #[arg(long, default_value_t = 3)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 64)]
+    pub conv_channels: usize,
+    #[arg(long, default_value_t = 128)]
+    pub hidden: usize,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Compute device: cpu (default) or cuda[:N] with the `cuda` feature.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Write the figures as JSON to this file.
+    #[arg(long)]
+    pub json: Option<std::path::PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -53,5 +81,6 @@ pub fn run(w: Which) -> Result<()> {
             }
             Ok(())
         }
+        Which::Pretrain(a) => crate::bench_pretrain::run(a),
     }
 }

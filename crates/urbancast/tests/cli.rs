@@ -105,3 +105,57 @@ fn config_typos_are_reported() {
     std::fs::write(dir.path().join("typo.toml"), "target = \"synthetic:suburb\"\n[settings.pretrain]\nmax_epoch = 3\n").unwrap();
     fails_cleanly(&urbancast(&["transfer", "--config", "typo.toml"], dir.path()), "max_epoch");
 }
+
+const TINY_STBAT: &str = r#"
+sources = ["synthetic:metro?days=8", "synthetic:coastal?days=8"]
+target = "synthetic:suburb?days=8"
+methods = ["stbat", "stbat-no-wloss"]
+days = [1, 0]
+seeds = [1]
+out = "run"
+
+[settings]
+conv_channels = 8
+res_units = 1
+hidden = 8
+[settings.protocol]
+test_days = 2
+val_days = 2
+[settings.pretrain]
+max_epochs = 2
+batch = 16
+[settings.target_train]
+max_epochs = 1
+batch = 16
+[settings.stbat]
+riam_warmup = 10
+riam_steps = 5
+head_hidden = 16
+proj_dim = 16
+"#;
+
+#[test]
+fn stbat_runs_from_the_command_line_and_draws_its_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("stbat.toml"), TINY_STBAT).unwrap();
+    let o = urbancast(&["transfer", "--config", "stbat.toml", "--alternate-every", "3", "--bandwidth", "1.2"], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("stbat-no-wloss"), "{stdout}");
+    let run = dir.path().join("run");
+    let rows: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join("results.json")).unwrap()).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 4, "2 variants x N in {{1, 0}}");
+    let settings: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join("settings.json")).unwrap()).unwrap();
+    assert_eq!(settings["stbat"]["alternate_every"], 3);
+    assert_eq!(settings["stbat"]["bandwidth"], 1.2);
+    for m in ["stbat", "stbat-no-wloss"] {
+        let png = std::fs::read(run.join(format!("stbat-balance-{m}-metro-seed1.png"))).unwrap();
+        assert_eq!(&png[1..4], b"PNG");
+        let b: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join(format!("stbat-balance-{m}-seed1.json"))).unwrap()).unwrap();
+        let w: Vec<f64> = b["balance"][0]["weight"].as_array().unwrap().iter().filter_map(|v| v.as_f64()).collect();
+        assert!(!w.is_empty() && (w.iter().sum::<f64>() / w.len() as f64 - 1.0).abs() < 1e-6);
+    }
+    assert!(run.join("checkpoints").join("stbat-n0-seed1").join("model.bpk").exists());
+    fails_cleanly(&urbancast(&["transfer", "--config", "stbat.toml", "--bandwidth", "0"], dir.path()), "bandwidth");
+    fails_cleanly(&urbancast(&["transfer", "--config", "stbat.toml", "--method", "stbat-no-magic"], dir.path()), "stbat-no-wloss");
+}

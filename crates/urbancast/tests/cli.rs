@@ -159,3 +159,39 @@ fn stbat_runs_from_the_command_line_and_draws_its_weights() {
     fails_cleanly(&urbancast(&["transfer", "--config", "stbat.toml", "--bandwidth", "0"], dir.path()), "bandwidth");
     fails_cleanly(&urbancast(&["transfer", "--config", "stbat.toml", "--method", "stbat-no-magic"], dir.path()), "stbat-no-wloss");
 }
+
+/// STBaT on other readers' cities: the CrossTReS layout (with POI) and, when the shared data
+/// is present, the NYC 69-zone graph (no POI).
+#[test]
+fn stbat_reads_crosstres_poi_and_zone_graphs() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    for c in ["metro", "coastal", "suburb"] {
+        let o = urbancast(&["inspect", &format!("synthetic:{c}?days=8"), "--write-crosstres", "ct"], p);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let settings = TINY_STBAT.split("[settings]").nth(1).unwrap().replace("max_epochs = 2", "max_epochs = 1");
+    let toml = format!(
+        "sources = [\"crosstres:ct:metro:Taxi\", \"crosstres:ct:coastal:Taxi\"]\ntarget = \"crosstres:ct:suburb:Taxi\"\nmethods = [\"stbat\"]\ndays = [1]\nout = \"ct-run\"\n[settings]{settings}"
+    );
+    std::fs::write(p.join("ct.toml"), toml).unwrap();
+    let o = urbancast(&["transfer", "--config", "ct.toml", "--no-checkpoints"], p);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!text(&o).contains("has no POI"), "CrossTReS cities carry POI: {}", text(&o));
+
+    let zones = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/zones/nyc-manhattan-69");
+    if !zones.exists() {
+        eprintln!("skipping the zone-graph part: {} is absent", zones.display());
+        return;
+    }
+    let z = zones.to_str().unwrap();
+    let toml = format!(
+        "sources = [\"nyc69:{z}:taxi\"]\ntarget = \"nyc69:{z}:bike\"\nmethods = [\"stbat\"]\ndays = [0]\nout = \"zone-run\"\n[settings]{settings}"
+    );
+    std::fs::write(p.join("zones.toml"), toml).unwrap();
+    let o = urbancast(&["transfer", "--config", "zones.toml", "--no-checkpoints"], p);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("has no POI") && t.contains("stbat"), "{t}");
+    assert!(p.join("zone-run").join("stbat-balance-stbat-nyc69-taxi-seed1.png").exists());
+}

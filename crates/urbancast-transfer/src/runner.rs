@@ -30,6 +30,9 @@ pub struct Settings {
     pub conv_channels: usize,
     pub res_units: usize,
     pub hidden: usize,
+    /// Hidden width of the ST-net's prediction head for the plain methods (CrossTReS: 64;
+    /// STBaT uses `stbat.head_hidden`, 256).
+    pub head_hidden: usize,
     /// Where to save checkpoints (`{dir}/{method}-n{days}-seed{seed}`), if anywhere.
     pub checkpoint_dir: Option<PathBuf>,
     /// STBaT hyper-parameters and switches (its ablation methods switch one more off).
@@ -45,6 +48,7 @@ impl Default for Settings {
             conv_channels: 64,
             res_units: 3,
             hidden: 128,
+            head_hidden: 64,
             checkpoint_dir: None,
             stbat: StbatConfig::default(),
         }
@@ -110,7 +114,7 @@ impl Experiment {
             conv_channels: s.conv_channels,
             res_units: s.res_units,
             hidden: s.hidden,
-            head_hidden: if matches!(method, Method::Stbat(_)) { s.stbat.head_hidden } else { 64 },
+            head_hidden: if matches!(method, Method::Stbat(_)) { s.stbat.head_hidden } else { s.head_hidden },
         }
     }
 

@@ -109,7 +109,7 @@ fn time_one(a: &PretrainArgs) -> Result<Figures> {
         conv_channels: a.conv_channels,
         res_units: settings.res_units,
         hidden: a.hidden,
-        head_hidden: if stb { settings.stbat.head_hidden } else { 64 },
+        head_hidden: if stb { settings.stbat.head_hidden } else { settings.head_hidden },
     };
     let model = cfg.init_seeded(kind, &ad, a.seed);
     let log = if stb {

@@ -46,6 +46,9 @@ pub struct StbatSyntheticArgs {
     /// LSTM hidden size (paper: 128; the feature z is twice as wide).
     #[arg(long, default_value_t = 128)]
     pub hidden: usize,
+    /// Hidden width of the plain methods' prediction head (CrossTReS: 64; STBaT's is 256).
+    #[arg(long, default_value_t = 64)]
+    pub head_hidden: usize,
     /// Compute device: cpu (default) or cuda[:N] with the `cuda` feature.
     #[arg(long, default_value = "cpu")]
     pub device: String,
@@ -86,6 +89,7 @@ fn stbat_synthetic(a: StbatSyntheticArgs) -> Result<()> {
     settings.target_train.max_epochs = a.target_epochs;
     settings.conv_channels = a.conv_channels;
     settings.hidden = a.hidden;
+    settings.head_hidden = a.head_hidden;
     a.stbat.apply(&mut settings.stbat)?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
     std::fs::write(a.out.join("settings.json"), serde_json::to_string_pretty(&settings)?)?;

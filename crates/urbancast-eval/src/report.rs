@@ -86,7 +86,9 @@ fn pm(v: (f64, f64)) -> String {
 pub fn table(summary: &[SummaryRow]) -> String {
     let mut out = String::new();
     let chans: Vec<String> = summary.first().map(|s| s.per_channel.iter().map(|c| c.0.clone()).collect()).unwrap_or_default();
-    let mut header = format!("{:<14} {:>4} {:<12} {:>5} {:>17} {:>17} {:>17}", "target", "days", "method", "seeds", "RMSE", "MAE", "MAPE%");
+    let tw = summary.iter().map(|s| s.target.chars().count()).chain([14]).max().unwrap_or(14);
+    let mw = summary.iter().map(|s| s.method.chars().count()).chain([12]).max().unwrap_or(12);
+    let mut header = format!("{:<tw$} {:>4} {:<mw$} {:>5} {:>17} {:>17} {:>17}", "target", "days", "method", "seeds", "RMSE", "MAE", "MAPE%");
     for c in &chans {
         let _ = write!(header, " {:>12} {:>12}", format!("RMSE:{c}"), format!("MAE:{c}"));
     }
@@ -95,7 +97,7 @@ pub fn table(summary: &[SummaryRow]) -> String {
     for s in summary {
         let _ = write!(
             out,
-            "{:<14} {:>4} {:<12} {:>5} {:>17} {:>17} {:>17}",
+            "{:<tw$} {:>4} {:<mw$} {:>5} {:>17} {:>17} {:>17}",
             s.target,
             s.days,
             s.method,

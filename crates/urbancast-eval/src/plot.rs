@@ -111,7 +111,7 @@ where
     let colour = |v: f64| -> RGBColor {
         if v.is_finite() { ViridisRGB::get_color_normalized(v, lo, hi) } else { RGBColor(200, 200, 200) }
     };
-    let (map_area, bar_area) = root.split_horizontally(740);
+    let (map_area, bar_area) = root.split_horizontally(730);
     let mut builder = ChartBuilder::on(&map_area);
     builder.margin(15);
     if text {
@@ -126,6 +126,8 @@ where
                 chart
                     .configure_mesh()
                     .disable_mesh()
+                    .x_labels((w + 1).min(16))
+                    .y_labels((h + 1).min(16))
                     .x_desc("column")
                     .y_desc("row")
                     .x_label_formatter(&|x| format!("{:.0}", x))
@@ -173,9 +175,9 @@ where
     }
     // Colour bar.
     let mut bar = ChartBuilder::on(&bar_area);
-    bar.margin_top(50).margin_bottom(40).margin_right(10);
+    bar.margin_top(50).margin_bottom(40).margin_left(8).margin_right(4);
     if text {
-        bar.y_label_area_size(112);
+        bar.right_y_label_area_size(112);
     }
     let mut chart = bar.build_cartesian_2d(0f64..1.0, lo..hi).map_err(err(path))?;
     if text {

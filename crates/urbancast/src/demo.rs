@@ -36,15 +36,7 @@ pub struct Args {
 pub fn run(a: Args) -> Result<()> {
     let start = Instant::now();
     let device = device::by_name(&a.device)?;
-    let names = ["metro", "suburb", "coastal"];
-    let mut cities = vec![];
-    for n in names {
-        let mut cfg = synthetic::preset(n, a.seed).ok_or_else(|| anyhow::anyhow!("no synthetic preset `{n}`"))?;
-        cfg.days = a.city_days;
-        let c = synthetic::generate(&cfg)?;
-        eprintln!("synthetic city {:<8} {} days, {}, {} active regions", c.name, a.city_days, c.layout.describe(), c.num_active());
-        cities.push(c);
-    }
+    let cities = synthetic_cities(a.seed, a.city_days)?;
     let mut settings = Settings::default();
     settings.pretrain.max_epochs = a.pretrain_epochs;
     settings.target_train.max_epochs = a.target_epochs;
@@ -97,4 +89,17 @@ pub fn leave_one_out(
         all.extend(outputs.into_iter().map(|o| o.row));
     }
     Ok(all)
+}
+
+/// The three synthetic presets (metro, suburb, coastal) with `days` of data from `seed`.
+pub fn synthetic_cities(seed: u64, days: usize) -> Result<Vec<City>> {
+    let mut cities = vec![];
+    for n in ["metro", "suburb", "coastal"] {
+        let mut cfg = synthetic::preset(n, seed).ok_or_else(|| anyhow::anyhow!("no synthetic preset `{n}`"))?;
+        cfg.days = days;
+        let c = synthetic::generate(&cfg)?;
+        eprintln!("synthetic city {:<8} {} days, {}, {} active regions", c.name, days, c.layout.describe(), c.num_active());
+        cities.push(c);
+    }
+    Ok(cities)
 }

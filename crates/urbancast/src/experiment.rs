@@ -3,11 +3,10 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use urbancast_data::synthetic;
 use urbancast_eval::{table, write_results};
 use urbancast_transfer::{Method, Settings, device};
 
-use crate::demo::leave_one_out;
+use crate::demo::{leave_one_out, synthetic_cities};
 use crate::transfer::StbatArgs;
 
 #[derive(clap::Subcommand, Debug)]
@@ -76,14 +75,7 @@ fn stbat_synthetic(a: StbatSyntheticArgs) -> Result<()> {
         a.methods.iter().map(|m| m.parse::<Method>().map_err(anyhow::Error::msg)).collect::<Result<_>>()?
     };
     let device = device::by_name(&a.device)?;
-    let mut cities = vec![];
-    for n in ["metro", "suburb", "coastal"] {
-        let mut cfg = synthetic::preset(n, a.seeds[0]).with_context(|| format!("no synthetic preset `{n}`"))?;
-        cfg.days = a.city_days;
-        let c = synthetic::generate(&cfg)?;
-        eprintln!("synthetic city {:<8} {} days, {}, {} active regions", c.name, a.city_days, c.layout.describe(), c.num_active());
-        cities.push(c);
-    }
+    let cities = synthetic_cities(a.seeds[0], a.city_days)?;
     let mut settings = Settings::default();
     settings.pretrain.max_epochs = a.pretrain_epochs;
     settings.target_train.max_epochs = a.target_epochs;

@@ -1,13 +1,13 @@
 //! STBaT: losses against direct computations, density and weights by hand, the alternation,
 //! and the method end to end on tiny synthetic cities.
+mod common;
+use common::tiny;
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::TensorData;
 use ndarray::{Array2, array};
 use urbancast_data::prep::{Prepared, Protocol};
-use urbancast_data::synthetic::{SyntheticConfig, generate, preset};
-use urbancast_data::City;
 use urbancast_nn::{SpatialKind, StNetConfig};
 use urbancast_transfer::batch::Task;
 use urbancast_transfer::stbat::{
@@ -159,14 +159,6 @@ fn regional_stats_are_batch_mean_and_unbiased_std() {
     assert!((mu[0] - 3.0).abs() < 1e-6 && (mu[1] - 11.0).abs() < 1e-6);
     // unbiased: var(1,2,6) = (4+1+9)/2 = 7; var(10,10,13) = (1+1+4)/2 = 3
     assert!((sg[0] - 7f32.sqrt()).abs() < 1e-4 && (sg[1] - 3f32.sqrt()).abs() < 1e-4, "{sg:?}");
-}
-
-fn tiny(name: &str, seed: u64) -> City {
-    let mut cfg: SyntheticConfig = preset(name, seed).unwrap();
-    cfg.height = 4;
-    cfg.width = 5;
-    cfg.days = 8;
-    generate(&cfg).unwrap()
 }
 
 fn tiny_net() -> StNetConfig {

@@ -1,20 +1,13 @@
 //! End-to-end behaviour of training, the methods and the runner on tiny synthetic cities.
+mod common;
+use common::tiny;
 use burn::prelude::*;
 use ndarray::Array3;
 use urbancast_data::prep::{Prepared, Protocol};
-use urbancast_data::synthetic::{SyntheticConfig, generate, preset};
 use urbancast_data::{Channel, City, Layout};
 use urbancast_transfer::batch::Task;
 use urbancast_transfer::train::{Split, TrainConfig, train};
 use urbancast_transfer::{Experiment, Method, Settings, checkpoint, ha, predict};
-
-fn tiny(name: &str, seed: u64) -> City {
-    let mut cfg: SyntheticConfig = preset(name, seed).unwrap();
-    cfg.height = 4;
-    cfg.width = 5;
-    cfg.days = 8;
-    generate(&cfg).unwrap()
-}
 
 fn tiny_settings() -> Settings {
     let mut s = Settings::default();

@@ -1,6 +1,7 @@
 //! urbancast-data: cities, readers, synthetic generator, scaling and splits.
 pub mod city;
 pub mod error;
+pub mod graph;
 pub mod prep;
 pub mod readers;
 pub mod spec;

@@ -1,6 +1,8 @@
 //! urbancast-eval: masked metrics, result tables, JSON/CSV reports and plots.
+pub mod horizon;
 pub mod metrics;
 pub mod plot;
+pub mod plot_series;
 pub mod report;
 
 pub use metrics::{ChannelScores, Scores, mean_std, per_region_rmse, score};

@@ -3,7 +3,10 @@
 
 use std::path::Path;
 
+use burn::module::Module;
 use burn::store::burn_pack::Reader;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use burn::store::{BurnpackStore, ModuleSnapshot};
 use burn::tensor::Device;
 
@@ -80,7 +83,7 @@ pub fn load_stnet_into(model: &mut StNet, path: impl AsRef<Path>) -> Result<()> 
     apply(model, path)
 }
 
-fn apply(model: &mut StNet, path: &Path) -> Result<()> {
+fn apply<M: Module>(model: &mut M, path: &Path) -> Result<()> {
     let mut store = BurnpackStore::from_file(path).auto_extension(false);
     let res = model.load_from(&mut store).map_err(|e| ckpt_err(path, e))?;
     if !res.errors.is_empty() || !res.missing.is_empty() {
@@ -90,4 +93,40 @@ fn apply(model: &mut StNet, path: &Path) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Writes any module with its configuration (JSON under the metadata key `key`) to `path`, so
+/// that [`read_config`] + [`load_weights`] can rebuild it from the file alone.
+pub fn save_module<M: Module, C: Serialize>(model: &M, key: &str, config: &C, path: impl AsRef<Path>) -> Result<()> {
+    let path = path.as_ref();
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| ckpt_err(path, e))?;
+    }
+    let config = serde_json::to_string(config).map_err(|e| ckpt_err(path, e))?;
+    let mut store = BurnpackStore::from_file(path)
+        .auto_extension(false)
+        .overwrite(true)
+        .metadata(key, config);
+    model.save_into(&mut store).map_err(|e| ckpt_err(path, e))
+}
+
+/// Reads the configuration stored under `key` by [`save_module`]; `what` names the model kind in
+/// the error when the key is absent (e.g. "MTGNN teacher").
+pub fn read_config<C: DeserializeOwned>(path: impl AsRef<Path>, key: &str, what: &str) -> Result<C> {
+    let path = path.as_ref();
+    if !path.is_file() {
+        return Err(ckpt_err(path, "no such file"));
+    }
+    let reader = Reader::from_file_exact(path).map_err(|e| ckpt_err(path, e))?;
+    let json = reader
+        .metadata()
+        .get(key)
+        .ok_or_else(|| ckpt_err(path, format!("not an urbancast {what} checkpoint (no `{key}`)")))?
+        .clone();
+    serde_json::from_str(&json).map_err(|e| ckpt_err(path, e))
+}
+
+/// Loads the weights at `path` into `model` (built from the config of [`read_config`]).
+pub fn load_weights<M: Module>(model: &mut M, path: impl AsRef<Path>) -> Result<()> {
+    apply(model, path.as_ref())
 }

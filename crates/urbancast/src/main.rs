@@ -2,6 +2,8 @@
 mod bench;
 mod bench_pretrain;
 mod demo;
+mod distill;
+mod distill_report;
 mod experiment;
 mod inspect;
 mod predict;
@@ -22,6 +24,8 @@ struct Cli {
 enum Command {
     /// Cross-city transfer: pre-train on source cities, predict a data-poor target.
     Transfer(transfer::Args),
+    /// LightST: an MTGNN teacher distilled into a graph-free MLP student (train, evaluate).
+    Distill(distill::Args),
     /// The built-in demo: three synthetic cities, each the target of the other two.
     Demo(demo::Args),
     /// Predict a city's flows with a saved checkpoint.
@@ -43,6 +47,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Transfer(a) => transfer::run(a),
         Command::Demo(a) => demo::run(a),
+        Command::Distill(a) => distill::run(a),
         Command::Predict(a) => predict::run(a),
         Command::Bench(w) => bench::run(w),
         Command::Experiment(w) => experiment::run(w),

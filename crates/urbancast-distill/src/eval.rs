@@ -1,0 +1,129 @@
+//! Evaluation on a window range (masked MAE / RMSE / MAPE per horizon, original units),
+//! series for plots, and inference timing.
+use std::ops::Range;
+use std::time::Instant;
+
+use burn::tensor::{Device, Tensor};
+use ndarray::Array4;
+use serde::{Deserialize, Serialize};
+use urbancast_data::graph::GraphPrepared;
+use urbancast_eval::horizon::{HorizonAccumulator, HorizonReport};
+
+use crate::batch::{Batch, Denorm};
+
+/// Horizon steps reported (1-based): 3, 6 and 12 (15, 30, 60 minutes at 5 minutes).
+pub const REPORT_AT: [usize; 3] = [3, 6, 12];
+
+fn to_array(t: Tensor<4>) -> anyhow::Result<Array4<f32>> {
+    let dims = t.dims();
+    let v: Vec<f32> = t
+        .into_data()
+        .try_into_vec::<f32>()
+        .map_err(|e| anyhow::anyhow!("reading predictions: {e:?}"))?;
+    Ok(Array4::from_shape_vec(dims, v)?)
+}
+
+/// Runs `predict` (normalised predictions of a batch) over the windows `range` of `data` in
+/// batches of `batch` on the non-autodiff version of `device` and scores it against the truth.
+pub fn evaluate(
+    mut predict: impl FnMut(&Batch) -> anyhow::Result<Tensor<4>>,
+    data: &GraphPrepared,
+    range: Range<usize>,
+    batch: usize,
+    denorm: &Denorm,
+    device: &Device,
+) -> anyhow::Result<HorizonReport> {
+    let device = device.clone().inner();
+    let starts: Vec<usize> = range.collect();
+    anyhow::ensure!(!starts.is_empty(), "`{}`: no windows to evaluate", data.name);
+    let mut acc = HorizonAccumulator::new(data.horizon, data.zero_is_missing);
+    for chunk in starts.chunks(batch.max(1)) {
+        let b = Batch::new(data, chunk, &device);
+        let pred = to_array(denorm.apply(predict(&b)?))?;
+        let truth = to_array(b.y)?;
+        acc.add(pred.view(), truth.view())?;
+    }
+    let report_at: Vec<usize> = REPORT_AT.iter().copied().filter(|&h| h <= data.horizon).collect();
+    acc.finish(&report_at)
+}
+
+/// Predicted and true series of a few nodes at one horizon step, over consecutive test windows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SeriesSample {
+    pub node: usize,
+    pub horizon_step: usize,
+    pub truth: Vec<f32>,
+    pub pred: Vec<f32>,
+}
+
+/// Predictions at `horizon_step` (1-based) for `nodes` (channel 0) over the first `len` windows
+/// of `range`: window `t`'s prediction is for step `t + input_len + horizon_step - 1`.
+pub fn sample_series(
+    mut predict: impl FnMut(&Batch) -> anyhow::Result<Tensor<4>>,
+    data: &GraphPrepared,
+    range: Range<usize>,
+    len: usize,
+    nodes: &[usize],
+    horizon_step: usize,
+    denorm: &Denorm,
+    device: &Device,
+) -> anyhow::Result<Vec<SeriesSample>> {
+    let device = device.clone().inner();
+    let starts: Vec<usize> = range.take(len).collect();
+    let h = horizon_step.clamp(1, data.horizon) - 1;
+    let mut out: Vec<SeriesSample> = nodes
+        .iter()
+        .map(|&node| SeriesSample { node, horizon_step: h + 1, truth: vec![], pred: vec![] })
+        .collect();
+    for chunk in starts.chunks(64) {
+        let b = Batch::new(data, chunk, &device);
+        let pred = to_array(denorm.apply(predict(&b)?))?;
+        let truth = to_array(b.y)?;
+        for s in out.iter_mut() {
+            for i in 0..chunk.len() {
+                s.pred.push(pred[[i, h, s.node, 0]]);
+                s.truth.push(truth[[i, h, s.node, 0]]);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Inference time in milliseconds (median of repeated runs after a warm-up).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct InferenceTime {
+    /// One batch of 64 windows.
+    pub batch64_ms: f64,
+    /// One single window.
+    pub single_ms: f64,
+}
+
+/// Times `predict` on a batch of 64 test windows and on one window (results are read back to
+/// the host, so the time includes the whole forward pass).
+pub fn time_inference(
+    mut predict: impl FnMut(&Batch) -> anyhow::Result<Tensor<4>>,
+    data: &GraphPrepared,
+    reps: usize,
+    device: &Device,
+) -> anyhow::Result<InferenceTime> {
+    let device = device.clone().inner();
+    let pool: Vec<usize> = data.test.clone().chain(data.train.clone()).collect();
+    anyhow::ensure!(!pool.is_empty(), "`{}`: no windows to time", data.name);
+    let starts: Vec<usize> = pool.iter().cycle().take(64).copied().collect();
+    let mut median = |b: &Batch| -> anyhow::Result<f64> {
+        for _ in 0..3 {
+            predict(b)?.into_data();
+        }
+        let mut ms = Vec::with_capacity(reps.max(1));
+        for _ in 0..reps.max(1) {
+            let t0 = Instant::now();
+            predict(b)?.into_data();
+            ms.push(t0.elapsed().as_secs_f64() * 1e3);
+        }
+        ms.sort_by(f64::total_cmp);
+        Ok(ms[ms.len() / 2])
+    };
+    let batch64_ms = median(&Batch::new(data, &starts, &device))?;
+    let single_ms = median(&Batch::new(data, &starts[..1], &device))?;
+    Ok(InferenceTime { batch64_ms, single_ms })
+}

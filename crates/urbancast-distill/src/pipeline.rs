@@ -1,0 +1,107 @@
+//! The three models of a LightST comparison, trained, tested and timed.
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+use urbancast_data::graph::GraphPrepared;
+use urbancast_eval::horizon::HorizonReport;
+use urbancast_nn::StMlp;
+use urbancast_nn::mtgnn::Mtgnn;
+
+use crate::batch::{Batch, Denorm};
+use crate::config::LightstConfig;
+use crate::eval::{InferenceTime, SeriesSample, evaluate, sample_series, time_inference};
+use crate::student::{Distiller, StudentObjective, Trainee, student_config, student_forward};
+use crate::teacher::{TeacherObjective, adjacency_tensor, new_teacher, teacher_forward};
+use crate::train::{TrainLog, fit};
+
+/// A trained model's numbers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelResult {
+    /// `teacher`, `student` (no distillation) or `distilled`.
+    pub model: String,
+    pub params: usize,
+    pub test: HorizonReport,
+    pub time: InferenceTime,
+    pub train: Option<TrainLog>,
+}
+
+/// Trains the MTGNN teacher (seeded with `seed`) on an autodiff `device`.
+pub fn train_teacher(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, device: &Device) -> anyhow::Result<(Mtgnn, TrainLog)> {
+    let model = new_teacher(data, &cfg.teacher, device, seed)?;
+    let mut obj = TeacherObjective::new(data, device);
+    fit(model, &mut obj, data, &cfg.teacher_train, seed, "teacher", device)
+}
+
+/// Trains the student (seeded with `seed + 1`, so plain and distilled students start from the
+/// same weights), distilled from `teacher` when given.
+pub fn train_student(
+    data: &GraphPrepared,
+    cfg: &LightstConfig,
+    teacher: Option<&Mtgnn>,
+    seed: u64,
+    device: &Device,
+) -> anyhow::Result<(StMlp, TrainLog)> {
+    let student = student_config(data, &cfg.student).init_seeded(device, seed + 1);
+    let distill = teacher.map(|t| Distiller::new(t, data, cfg.distill.clone(), device)).transpose()?;
+    let teacher_dim = distill.as_ref().map(|d| d.teacher.config().end_channels);
+    let model = Trainee::new(student, teacher_dim, device);
+    let label = if distill.is_some() { "distilled" } else { "student" };
+    let mut obj = StudentObjective { denorm: Denorm::new(data), distill };
+    let (model, log) = fit(model, &mut obj, data, &cfg.student_train, seed, label, device)?;
+    Ok((model.student, log))
+}
+
+/// Normalised-prediction function of a teacher (validation copy) for [`evaluate`] and timing.
+pub fn teacher_predictor<'a>(model: &'a Mtgnn, adj: Tensor<2>) -> impl FnMut(&Batch) -> anyhow::Result<Tensor<4>> + 'a {
+    move |b| Ok(teacher_forward(model, b, adj.clone())?.pred)
+}
+
+/// Normalised-prediction function of a student (validation copy). It takes no adjacency.
+pub fn student_predictor(model: &StMlp) -> impl FnMut(&Batch) -> anyhow::Result<Tensor<4>> + '_ {
+    move |b| Ok(student_forward(model, b)?.pred)
+}
+
+/// Test metrics, parameter count and inference time of a teacher.
+pub fn assess_teacher(model: &Mtgnn, data: &GraphPrepared, reps: usize, device: &Device) -> anyhow::Result<ModelResult> {
+    let inner = device.clone().inner();
+    let valid = model.valid();
+    let adj = adjacency_tensor(data, &inner);
+    let test = evaluate(teacher_predictor(&valid, adj.clone()), data, data.test.clone(), 64, &Denorm::new(data), device)?;
+    let time = time_inference(teacher_predictor(&valid, adj), data, reps, device)?;
+    Ok(ModelResult { model: "teacher".into(), params: model.num_params(), test, time, train: None })
+}
+
+/// Test metrics, parameter count and inference time of a student.
+pub fn assess_student(model: &StMlp, name: &str, data: &GraphPrepared, reps: usize, device: &Device) -> anyhow::Result<ModelResult> {
+    let valid = model.valid();
+    let test = evaluate(student_predictor(&valid), data, data.test.clone(), 64, &Denorm::new(data), device)?;
+    let time = time_inference(student_predictor(&valid), data, reps, device)?;
+    Ok(ModelResult { model: name.into(), params: model.num_params(), test, time, train: None })
+}
+
+/// Series of `nodes` at horizon step 3 over the first `len` test windows for each model
+/// (`(name, samples)`), for the predicted-vs-true plot.
+pub fn series_for_plot(
+    teacher: Option<&Mtgnn>,
+    students: &[(&str, &StMlp)],
+    data: &GraphPrepared,
+    nodes: &[usize],
+    len: usize,
+    device: &Device,
+) -> anyhow::Result<Vec<(String, Vec<SeriesSample>)>> {
+    let denorm = Denorm::new(data);
+    let range = data.test.clone();
+    let mut out = vec![];
+    if let Some(t) = teacher {
+        let valid = t.valid();
+        let adj = adjacency_tensor(data, &device.clone().inner());
+        let s = sample_series(teacher_predictor(&valid, adj), data, range.clone(), len, nodes, 3, &denorm, device)?;
+        out.push(("teacher".to_string(), s));
+    }
+    for (name, m) in students {
+        let valid = m.valid();
+        let s = sample_series(student_predictor(&valid), data, range.clone(), len, nodes, 3, &denorm, device)?;
+        out.push((name.to_string(), s));
+    }
+    Ok(out)
+}

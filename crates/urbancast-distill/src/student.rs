@@ -1,0 +1,124 @@
+//! Training the MLP student, alone or distilled from a frozen MTGNN teacher.
+use burn::module::Module;
+use burn::nn::{Linear, LinearConfig};
+use burn::tensor::{Device, Tensor};
+use urbancast_data::graph::GraphPrepared;
+use urbancast_nn::mtgnn::Mtgnn;
+use urbancast_nn::{StMlp, StMlpConfig};
+
+use crate::batch::{Batch, Denorm};
+use crate::config::{DistillConfig, StudentSettings};
+use crate::losses::{adaptive_weights, masked_mae, prediction_kd, weighted_info_nce};
+use crate::teacher::{adjacency_tensor, teacher_forward};
+use crate::train::Objective;
+
+/// Student configuration for `data`.
+pub fn student_config(data: &GraphPrepared, s: &StudentSettings) -> StMlpConfig {
+    let mut cfg = StMlpConfig::new(data.num_nodes(), data.channels(), data.steps_per_day);
+    cfg.seq_len = data.input_len;
+    cfg.horizon = data.horizon;
+    cfg.embed_dim = s.embed_dim;
+    cfg.node_dim = s.node_dim;
+    cfg.tod_dim = s.tod_dim;
+    cfg.dow_dim = s.dow_dim;
+    cfg.layers = s.layers;
+    cfg.dropout = s.dropout;
+    cfg
+}
+
+/// The student during training: the MLP plus, when distilling, a linear projection of its
+/// hidden node representation into the teacher's representation space (used by the
+/// contrastive terms only; discarded after training).
+#[derive(Module, Debug)]
+pub struct Trainee {
+    pub student: StMlp,
+    pub proj: Option<Linear>,
+}
+
+impl Trainee {
+    pub fn new(student: StMlp, teacher_dim: Option<usize>, device: &Device) -> Trainee {
+        let hidden = student.config().hidden();
+        let proj = teacher_dim.map(|d| LinearConfig::new(hidden, d).init(device));
+        Trainee { student, proj }
+    }
+}
+
+/// Student forward on a batch: normalised predictions and hidden node representations.
+pub fn student_forward(model: &StMlp, b: &Batch) -> anyhow::Result<urbancast_nn::StMlpOut> {
+    Ok(model.forward(b.x.clone(), b.tod.clone(), b.dow.clone())?)
+}
+
+/// The frozen teacher and the distillation settings.
+pub struct Distiller {
+    /// Validation copy of the teacher (no autodiff, dropout off).
+    pub teacher: Mtgnn,
+    pub adj_inner: Tensor<2>,
+    pub adj: Vec<f32>,
+    pub cfg: DistillConfig,
+}
+
+impl Distiller {
+    pub fn new(teacher: &Mtgnn, data: &GraphPrepared, cfg: DistillConfig, device: &Device) -> anyhow::Result<Self> {
+        cfg.check()?;
+        Ok(Distiller {
+            teacher: teacher.valid(),
+            adj_inner: adjacency_tensor(data, &device.clone().inner()),
+            adj: data.adjacency.iter().copied().collect(),
+            cfg,
+        })
+    }
+}
+
+/// Objective of the student: masked MAE (original units) plus, with a [`Distiller`],
+/// `kd_weight · KD + rep_weight · (spatial InfoNCE + temporal InfoNCE)`, each term weighted per
+/// node by the adaptive weights.
+pub struct StudentObjective {
+    pub denorm: Denorm,
+    pub distill: Option<Distiller>,
+}
+
+impl Objective for StudentObjective {
+    type Model = Trainee;
+    fn loss(&mut self, model: &Trainee, b: &Batch) -> anyhow::Result<(Tensor<1>, Vec<(&'static str, Tensor<1>)>)> {
+        let out = student_forward(&model.student, b)?;
+        let task = masked_mae(self.denorm.apply(out.pred.clone()), b.y.clone(), b.mask.clone());
+        let Some(d) = &self.distill else {
+            return Ok((task.clone(), vec![("task", task)]));
+        };
+        let cfg = &d.cfg;
+        let bi = b.inner();
+        let t = teacher_forward(&d.teacher, &bi, d.adj_inner.clone())?;
+        let weights = adaptive_weights(
+            cfg.adaptive,
+            cfg.adaptive_tau,
+            t.pred.clone(),
+            self.denorm.normalise(bi.y.clone()),
+            bi.mask.clone(),
+            t.hidden.clone(),
+            &d.adj,
+        )
+        .map(|w| w.autodiff());
+        let kd = prediction_kd(out.pred, t.pred.autodiff(), weights.clone(), cfg.kd);
+        let mut total = task.clone() + kd.clone().mul_scalar(cfg.kd_weight);
+        let mut terms = vec![("task", task), ("kd", kd)];
+        if let Some(proj) = model.proj.as_ref().filter(|_| cfg.spatial || cfg.temporal) {
+            let z = proj.forward(out.hidden);
+            let th = t.hidden.autodiff();
+            if cfg.spatial {
+                let sp = weighted_info_nce(z.clone(), th.clone(), cfg.tau, cfg.pos_threshold, weights.clone());
+                total = total + sp.clone().mul_scalar(cfg.rep_weight);
+                terms.push(("spatial", sp));
+            }
+            if cfg.temporal {
+                let tw = weights.map(|w| w.transpose());
+                let tp = weighted_info_nce(z.swap_dims(0, 1), th.swap_dims(0, 1), cfg.tau, cfg.pos_threshold, tw);
+                total = total + tp.clone().mul_scalar(cfg.rep_weight);
+                terms.push(("temporal", tp));
+            }
+        }
+        Ok((total, terms))
+    }
+    fn predict(&self, model: &Trainee, b: &Batch) -> anyhow::Result<Tensor<4>> {
+        Ok(student_forward(&model.student, b)?.pred)
+    }
+}

@@ -1,0 +1,274 @@
+//! MTGNN teacher: shapes, learned graph, mix-hop propagation, seeding, given adjacency,
+//! training and checkpoints.
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::{Device, Distribution, Tensor, TensorData};
+use urbancast_nn::mtgnn::{mix_hop, normalize_with_self_loops};
+use urbancast_nn::{MtgnnConfig, load_mtgnn, save_mtgnn};
+
+/// The burn-flex RNG is process-global: tests that seed or draw random tensors run one at a time.
+static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn lock() -> std::sync::MutexGuard<'static, ()> {
+    RNG.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn tiny(n: usize, in_dim: usize, c: usize) -> MtgnnConfig {
+    MtgnnConfig {
+        seq_len: 12,
+        horizon: 3,
+        node_dim: 4,
+        top_k: 2,
+        gcn_depth: 2,
+        conv_channels: 8,
+        residual_channels: 8,
+        skip_channels: 8,
+        end_channels: 6,
+        layers: 2,
+        ..MtgnnConfig::new(n, in_dim, c)
+    }
+}
+
+fn vals<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().iter::<f32>().collect()
+}
+
+fn rand4(shape: [usize; 4], dev: &Device) -> Tensor<4> {
+    Tensor::random(shape, Distribution::Uniform(0.0, 1.0), dev)
+}
+
+fn ring_adj(n: usize, dev: &Device) -> Tensor<2> {
+    let mut a = vec![0.0f32; n * n];
+    for i in 0..n {
+        a[i * n + (i + 1) % n] = 1.0;
+        a[((i + 1) % n) * n + i] = 1.0;
+    }
+    Tensor::from_data(TensorData::new(a, [n, n]), dev)
+}
+
+#[test]
+fn output_shapes() {
+    let _g = lock();
+    let dev = Device::flex();
+    let mut cfgs = vec![tiny(5, 3, 2)]; // seq 12 < R = 13: padded
+    cfgs.push(MtgnnConfig { layers: 3, top_k: 50, ..tiny(4, 2, 1) }); // R = 19, k clamps
+    cfgs.push(MtgnnConfig { seq_len: 15, layers: 1, ..tiny(3, 1, 1) }); // seq > R = 7
+    cfgs.push(MtgnnConfig { learn_graph: false, ..tiny(3, 2, 2) });
+    cfgs.push(MtgnnConfig { learn_graph: false, use_given_adj: false, ..tiny(3, 2, 2) });
+    for cfg in cfgs {
+        let (n, f) = (cfg.num_nodes, cfg.in_dim);
+        let m = cfg.init_seeded(&dev, 1);
+        let out = m.forward(rand4([2, cfg.seq_len, n, f], &dev), ring_adj(n, &dev));
+        assert_eq!(out.pred.dims(), [2, cfg.horizon, n, cfg.out_channels], "{cfg:?}");
+        assert_eq!(out.hidden.dims(), [2, n, cfg.end_channels]);
+        assert!(vals(out.pred).iter().all(|v| v.is_finite()));
+    }
+    // dropout active on an autodiff device
+    let ad = Device::flex().autodiff();
+    let m = MtgnnConfig { dropout: 0.5, ..tiny(3, 2, 1) }.init_seeded(&ad, 2);
+    let out = m.forward(rand4([2, 12, 3, 2], &ad), ring_adj(3, &ad));
+    assert_eq!(out.pred.dims(), [2, 3, 3, 1]);
+    assert!(vals(out.pred).iter().all(|v| v.is_finite()));
+    // default config too
+    let cfg = MtgnnConfig::new(6, 2, 1);
+    assert_eq!(cfg.receptive_field(), 19);
+    let m = cfg.init(&dev);
+    let out = m.forward(rand4([1, 12, 6, 2], &dev), ring_adj(6, &dev));
+    assert_eq!(out.pred.dims(), [1, 12, 6, 1]);
+    assert_eq!(out.hidden.dims(), [1, 6, 128]);
+}
+
+#[test]
+fn bad_input_is_an_error() {
+    let _g = lock();
+    let dev = Device::flex();
+    let cfg = tiny(4, 2, 1);
+    let m = cfg.init(&dev);
+    assert!(m.try_forward(rand4([1, 11, 4, 2], &dev), ring_adj(4, &dev)).is_err());
+    assert!(m.try_forward(rand4([1, 12, 5, 2], &dev), ring_adj(4, &dev)).is_err());
+    assert!(m.try_forward(rand4([1, 12, 4, 2], &dev), ring_adj(3, &dev)).is_err());
+    assert!(m.try_forward(rand4([1, 12, 4, 2], &dev), ring_adj(4, &dev)).is_ok());
+    for bad in [
+        MtgnnConfig { conv_channels: 6, ..cfg.clone() },
+        MtgnnConfig { kernel_size: 5, ..cfg.clone() },
+        MtgnnConfig { num_nodes: 0, ..cfg.clone() },
+        MtgnnConfig { dropout: 1.0, ..cfg.clone() },
+    ] {
+        assert!(bad.try_init(&dev).is_err());
+    }
+}
+
+#[test]
+fn learned_adjacency_is_sparse_and_nonnegative() {
+    let _g = lock();
+    let dev = Device::flex();
+    for (n, k) in [(7, 3), (4, 9)] {
+        let cfg = MtgnnConfig { top_k: k, ..tiny(n, 2, 1) };
+        let a = vals(cfg.init_seeded(&dev, 3).learned_adjacency());
+        assert_eq!(a.len(), n * n);
+        assert!(a.iter().all(|v| (0.0..=1.0).contains(v)));
+        for row in a.chunks(n) {
+            assert!(row.iter().filter(|&&v| v != 0.0).count() <= k.min(n));
+        }
+        assert!(a.iter().any(|&v| v > 0.0));
+    }
+}
+
+#[test]
+fn mix_hop_matches_hand_computation() {
+    let _g = lock();
+    let dev = Device::flex();
+    // path graph 0 - 1 - 2 with weights 1 and 2
+    let a = Tensor::<2>::from_data(
+        TensorData::new(vec![0.0f32, 1.0, 0.0, 1.0, 0.0, 2.0, 0.0, 2.0, 0.0], [3, 3]),
+        &dev,
+    );
+    let an = normalize_with_self_loops(a);
+    let expect_a = [[0.5, 0.5, 0.0], [0.25, 0.25, 0.5], [0.0, 2.0 / 3.0, 1.0 / 3.0]];
+    let got = vals(an.clone());
+    for i in 0..3 {
+        for j in 0..3 {
+            assert!((got[i * 3 + j] - expect_a[i][j]).abs() < 1e-6);
+        }
+    }
+    // x: [B=1, C=2, N=3, T=1]
+    let xs = [[1.0f32, 2.0, 4.0], [-1.0, 0.0, 3.0]];
+    let x = Tensor::<4>::from_data(
+        TensorData::new(xs.iter().flatten().copied().collect::<Vec<_>>(), [1, 2, 3, 1]),
+        &dev,
+    );
+    let alpha = 0.1f32;
+    let hops = mix_hop(x, an, 2, alpha);
+    assert_eq!(hops.len(), 3);
+    for (c, xc) in xs.iter().enumerate() {
+        let mut h = *xc;
+        for (k, hop) in hops.iter().enumerate() {
+            if k > 0 {
+                let prev = h;
+                for v in 0..3 {
+                    let ah: f32 = (0..3).map(|w| expect_a[v][w] * prev[w]).sum();
+                    h[v] = alpha * xc[v] + (1.0 - alpha) * ah;
+                }
+            }
+            let got = vals(hop.clone());
+            for v in 0..3 {
+                assert!((got[c * 3 + v] - h[v]).abs() < 1e-5, "hop {k} c {c} v {v}");
+            }
+        }
+    }
+}
+
+#[test]
+fn seeding_and_given_adjacency() {
+    let _g = lock();
+    let dev = Device::flex();
+    let cfg = tiny(5, 2, 1);
+    let x = rand4([2, 12, 5, 2], &dev);
+    let adj = ring_adj(5, &dev);
+    let run = |cfg: &MtgnnConfig, seed: u64, adj: Tensor<2>| {
+        vals(cfg.init_seeded(&dev, seed).forward(x.clone(), adj).pred)
+    };
+    let a = run(&cfg, 7, adj.clone());
+    assert_eq!(a, run(&cfg, 7, adj.clone()));
+    assert_ne!(a, run(&cfg, 8, adj.clone()));
+    let other = Tensor::<2>::ones([5, 5], &dev);
+    assert_ne!(a, run(&cfg, 7, other.clone()));
+    let no_given = MtgnnConfig { use_given_adj: false, ..cfg };
+    assert_eq!(run(&no_given, 7, adj), run(&no_given, 7, other));
+}
+
+#[test]
+fn adam_reduces_mse() {
+    let _g = lock();
+    let dev = Device::flex().autodiff();
+    let cfg = MtgnnConfig { dropout: 0.0, ..tiny(4, 2, 1) };
+    let mut model = cfg.init_seeded(&dev, 5);
+    let x = rand4([4, 12, 4, 2], &dev);
+    let y = Tensor::<4>::random([4, 3, 4, 1], Distribution::Uniform(0.0, 1.0), &dev);
+    let adj = ring_adj(4, &dev);
+    let mut optim = AdamConfig::new().init();
+    let mut losses: Vec<f32> = vec![];
+    for _ in 0..15 {
+        let pred = model.forward(x.clone(), adj.clone()).pred;
+        let loss = (pred - y.clone()).powi_scalar(2).mean();
+        losses.push(loss.clone().into_scalar());
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(1e-2, model, grads);
+    }
+    assert!(losses.last().unwrap() < &(losses[0] * 0.5), "{losses:?}");
+    // the node embeddings are trained
+    let fresh = cfg.init_seeded(&dev, 5);
+    assert_ne!(vals(model.learned_adjacency()), vals(fresh.learned_adjacency()));
+}
+
+#[test]
+fn checkpoint_round_trip() {
+    let _g = lock();
+    let dev = Device::flex();
+    let cfg = tiny(4, 2, 2);
+    let m = cfg.init_seeded(&dev, 11);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mtgnn.bpk");
+    save_mtgnn(&m, &path).unwrap();
+    let l = load_mtgnn(&cfg, &path, &dev).unwrap();
+    let x = rand4([2, 12, 4, 2], &dev);
+    let adj = ring_adj(4, &dev);
+    let (a, b) = (m.forward(x.clone(), adj.clone()), l.forward(x, adj));
+    assert_eq!(vals(a.pred), vals(b.pred));
+    assert_eq!(vals(a.hidden), vals(b.hidden));
+    assert!(load_mtgnn(&MtgnnConfig { top_k: 3, ..cfg.clone() }, &path, &dev).is_err());
+    assert!(load_mtgnn(&cfg, dir.path().join("missing.bpk"), &dev).is_err());
+}
+
+#[test]
+fn num_params_matches_hand_count() {
+    let _g = lock();
+    let dev = Device::flex();
+    let (n, f, c, h, d) = (3, 2, 1, 2, 4);
+    let (conv, res, skip, end, depth) = (4, 4, 8, 8, 1);
+    let cfg = MtgnnConfig {
+        seq_len: 7, horizon: h, node_dim: d, top_k: 2, gcn_depth: depth, conv_channels: conv,
+        residual_channels: res, skip_channels: skip, end_channels: end, layers: 1,
+        ..MtgnnConfig::new(n, f, c)
+    };
+    let conv_p = |ci: usize, co: usize, k: usize| ci * co * k + co;
+    let r = 7; // receptive field, T' = 1 after the layer
+    let graph = 2 * n * d + 2 * (d * d + d);
+    let inception: usize = [2, 3, 6, 7].iter().map(|&k| conv_p(res, conv / 4, k)).sum();
+    let mixprop = conv_p((depth + 1) * conv, res, 1);
+    let layer = 2 * inception + conv_p(conv, skip, 1) + 3 * mixprop + 2 * res * n;
+    let expect = graph
+        + conv_p(f, res, 1)
+        + conv_p(f, skip, r)
+        + layer
+        + conv_p(res, skip, 1)
+        + conv_p(skip, end, 1)
+        + conv_p(end, h * c, 1);
+    let m = cfg.init(&dev);
+    assert!(m.num_params() > 0);
+    assert_eq!(m.num_params(), expect);
+}
+
+/// Timing of one training step at paper size (`cargo test --release --test mtgnn -- --ignored
+/// --nocapture`).
+#[test]
+#[ignore]
+fn timing_default_config() {
+    let _g = lock();
+    let dev = Device::flex().autodiff();
+    let (b, n) = (16, 200);
+    let cfg = MtgnnConfig::new(n, 3, 2);
+    let mut model = cfg.init_seeded(&dev, 1);
+    let x = rand4([b, 12, n, 3], &dev);
+    let y = rand4([b, 12, n, 2], &dev);
+    let adj = ring_adj(n, &dev);
+    let mut optim = AdamConfig::new().init();
+    for i in 0..3 {
+        let t = std::time::Instant::now();
+        let loss = (model.forward(x.clone(), adj.clone()).pred - y.clone()).powi_scalar(2).mean();
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(1e-3, model, grads);
+        eprintln!("step {i}: {:.0} ms, params {}", t.elapsed().as_secs_f64() * 1e3, model.num_params());
+    }
+}

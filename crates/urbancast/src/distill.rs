@@ -1,0 +1,266 @@
+//! `urbancast distill`: LightST — train an MTGNN teacher, train the MLP student with and
+//! without distillation, evaluate all three (metrics per horizon, parameters, inference time).
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use urbancast_data::graph::{GraphPrepared, GraphProtocol, SyntheticGraphConfig, prepare_graph, read_graph_auto, synthetic_sensor_graph};
+use urbancast_distill::losses::{Adaptive, KdForm};
+use urbancast_distill::{LightstConfig, ModelResult, assess_student, assess_teacher, train_student, train_teacher};
+use urbancast_nn::{load_stmlp, save_stmlp};
+use urbancast_nn::mtgnn::{load_mtgnn, read_mtgnn_config, save_mtgnn};
+use urbancast_transfer::device;
+
+use crate::distill_report::{write_run, RunRecord};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(subcommand)]
+    pub stage: Stage,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Stage {
+    /// Train the MTGNN teacher; writes OUT/teacher.bpk and OUT/teacher-log.json.
+    TrainTeacher(Common),
+    /// Train the MLP student; distilled from OUT/teacher.bpk unless --no-distill. Writes
+    /// OUT/distilled.bpk (or OUT/student.bpk) and its log.
+    TrainStudent(StudentArgs),
+    /// Evaluate every checkpoint in OUT (teacher.bpk, student.bpk, distilled.bpk): results.json,
+    /// table.md and series.png (predicted vs true series of a few nodes).
+    Eval(Common),
+    /// All stages in order: teacher, plain student, distilled student, evaluation.
+    Run(Common),
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct Common {
+    /// Sensor-graph data: a folder with SZ_taxi.npz, a folder with los_speed.csv, the
+    /// nyc-manhattan-69 folder, or an ASTGCN PEMS .npz (with <stem>.csv distances). Default: the
+    /// built-in synthetic sensor graph.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Nodes and days of the synthetic graph (when --data is not given).
+    #[arg(long, default_value_t = 40)]
+    pub synthetic_nodes: usize,
+    #[arg(long, default_value_t = 14)]
+    pub synthetic_days: usize,
+    /// Use only the first N days of the series (default: all).
+    #[arg(long)]
+    pub days: Option<usize>,
+    /// Chronological split: 60/20/20 (default) or 70/10/20.
+    #[arg(long, default_value = "60/20/20")]
+    pub split: String,
+    /// Output folder for checkpoints and results.
+    #[arg(long, default_value = "runs/lightst")]
+    pub out: PathBuf,
+    /// TOML file with a LightST configuration (tables teacher, student, teacher_train,
+    /// student_train, distill); the flags below override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Maximum epochs of the teacher / the students (early stopping may end sooner).
+    #[arg(long)]
+    pub teacher_epochs: Option<usize>,
+    #[arg(long)]
+    pub student_epochs: Option<usize>,
+    /// Prediction distillation: kl (softmax over nodes, LightST) or mse.
+    #[arg(long)]
+    pub kd: Option<String>,
+    #[arg(long)]
+    pub kd_temperature: Option<f32>,
+    #[arg(long)]
+    pub kd_weight: Option<f32>,
+    /// Weight of the spatial + temporal contrastive terms.
+    #[arg(long)]
+    pub rep_weight: Option<f32>,
+    #[arg(long)]
+    pub no_spatial: bool,
+    #[arg(long)]
+    pub no_temporal: bool,
+    /// InfoNCE temperature (default 0.05).
+    #[arg(long)]
+    pub tau: Option<f32>,
+    /// Adaptive per-node weights: off, error, smooth or both (default).
+    #[arg(long)]
+    pub adaptive: Option<String>,
+    /// Timing repetitions per measurement (median reported).
+    #[arg(long, default_value_t = 20)]
+    pub reps: usize,
+    /// Compute device: cpu (default) or cuda[:N] with the `cuda` feature.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct StudentArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Train the student on the data alone (no teacher).
+    #[arg(long)]
+    pub no_distill: bool,
+}
+
+impl Common {
+    /// The LightST configuration: defaults, then --config, then the flags.
+    pub fn lightst_config(&self) -> Result<LightstConfig> {
+        let mut cfg = match &self.config {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+                toml::from_str(&text).with_context(|| format!("{}: not a valid LightST configuration", p.display()))?
+            }
+            None => LightstConfig::default(),
+        };
+        if let Some(e) = self.teacher_epochs {
+            cfg.teacher_train.max_epochs = e;
+        }
+        if let Some(e) = self.student_epochs {
+            cfg.student_train.max_epochs = e;
+        }
+        let d = &mut cfg.distill;
+        match self.kd.as_deref() {
+            Some("kl") => d.kd = KdForm::Kl { temperature: self.kd_temperature.unwrap_or(1.0) },
+            Some("mse") => d.kd = KdForm::Mse,
+            Some(other) => bail!("unknown --kd `{other}`: use kl or mse"),
+            None => {
+                if let (Some(t), KdForm::Kl { .. }) = (self.kd_temperature, d.kd) {
+                    d.kd = KdForm::Kl { temperature: t };
+                }
+            }
+        }
+        if let Some(w) = self.kd_weight {
+            d.kd_weight = w;
+        }
+        if let Some(w) = self.rep_weight {
+            d.rep_weight = w;
+        }
+        d.spatial &= !self.no_spatial;
+        d.temporal &= !self.no_temporal;
+        if let Some(t) = self.tau {
+            d.tau = t;
+        }
+        if let Some(a) = &self.adaptive {
+            d.adaptive = Adaptive::parse(a)?;
+        }
+        d.check()?;
+        Ok(cfg)
+    }
+
+    /// Reads (or generates) the graph and prepares the 12 -> 12 protocol.
+    pub fn data(&self) -> Result<GraphPrepared> {
+        let mut g = match &self.data {
+            Some(p) => read_graph_auto(p)?,
+            None => synthetic_sensor_graph(&SyntheticGraphConfig {
+                nodes: self.synthetic_nodes,
+                days: self.synthetic_days,
+                interval_min: 15,
+                seed: self.seed,
+            }),
+        };
+        if let Some(days) = self.days {
+            let steps = days * g.steps_per_day();
+            if steps == 0 || steps > g.num_steps() {
+                bail!("--days {days}: `{}` holds {} days", g.name, g.num_steps() / g.steps_per_day());
+            }
+            g.series = g.series.slice(ndarray::s![..steps, .., ..]).to_owned();
+        }
+        let protocol = GraphProtocol::default().with_split(&self.split)?;
+        Ok(prepare_graph(&g, &protocol)?)
+    }
+}
+
+pub fn run(a: Args) -> Result<()> {
+    match a.stage {
+        Stage::TrainTeacher(c) => stage_teacher(&c),
+        Stage::TrainStudent(s) => stage_student(&s.common, !s.no_distill),
+        Stage::Eval(c) => stage_eval(&c),
+        Stage::Run(c) => {
+            stage_teacher(&c)?;
+            stage_student(&c, false)?;
+            stage_student(&c, true)?;
+            stage_eval(&c)
+        }
+    }
+}
+
+fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    std::fs::write(path, serde_json::to_string_pretty(value)?).with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn stage_teacher(c: &Common) -> Result<()> {
+    let cfg = c.lightst_config()?;
+    let data = c.data()?;
+    let dev = device::by_name(&c.device)?.autodiff();
+    std::fs::create_dir_all(&c.out).with_context(|| format!("cannot create {}", c.out.display()))?;
+    eprintln!("teacher: MTGNN on `{}` ({} nodes, {} training windows)", data.name, data.num_nodes(), data.train.len());
+    let (model, log) = train_teacher(&data, &cfg, c.seed, &dev)?;
+    save_mtgnn(&model, c.out.join("teacher.bpk"))?;
+    write_json(&c.out.join("teacher-log.json"), &log)?;
+    eprintln!("teacher: best validation MAE {:.4} at epoch {} ({:.0} s)", log.best_val_mae, log.best_epoch, log.seconds);
+    Ok(())
+}
+
+fn stage_student(c: &Common, distill: bool) -> Result<()> {
+    let cfg = c.lightst_config()?;
+    let data = c.data()?;
+    let dev = device::by_name(&c.device)?.autodiff();
+    std::fs::create_dir_all(&c.out).with_context(|| format!("cannot create {}", c.out.display()))?;
+    let teacher = if distill {
+        let path = c.out.join("teacher.bpk");
+        if !path.is_file() {
+            bail!("{} not found: run `urbancast distill train-teacher` with the same --out first, or pass --no-distill", path.display());
+        }
+        let config = read_mtgnn_config(&path)?;
+        if config.num_nodes != data.num_nodes() {
+            bail!("{}: the teacher was trained on {} nodes, the data has {}", path.display(), config.num_nodes, data.num_nodes());
+        }
+        Some(load_mtgnn(&config, &path, &dev)?)
+    } else {
+        None
+    };
+    let name = if distill { "distilled" } else { "student" };
+    let (model, log) = train_student(&data, &cfg, teacher.as_ref(), c.seed, &dev)?;
+    save_stmlp(&model, c.out.join(format!("{name}.bpk")))?;
+    write_json(&c.out.join(format!("{name}-log.json")), &log)?;
+    eprintln!("{name}: best validation MAE {:.4} at epoch {} ({:.0} s)", log.best_val_mae, log.best_epoch, log.seconds);
+    Ok(())
+}
+
+fn read_log(path: &Path) -> Option<urbancast_distill::TrainLog> {
+    std::fs::read_to_string(path).ok().and_then(|t| serde_json::from_str(&t).ok())
+}
+
+/// Evaluates every checkpoint found in `c.out`.
+pub fn stage_eval(c: &Common) -> Result<()> {
+    let data = c.data()?;
+    let dev = device::by_name(&c.device)?;
+    let mut results: Vec<ModelResult> = vec![];
+    let tpath = c.out.join("teacher.bpk");
+    let teacher = if tpath.is_file() {
+        let config = read_mtgnn_config(&tpath)?;
+        let t = load_mtgnn(&config, &tpath, &dev)?;
+        let mut r = assess_teacher(&t, &data, c.reps, &dev)?;
+        r.train = read_log(&c.out.join("teacher-log.json"));
+        results.push(r);
+        Some(t)
+    } else {
+        None
+    };
+    let mut students = vec![];
+    for name in ["student", "distilled"] {
+        let p = c.out.join(format!("{name}.bpk"));
+        if p.is_file() {
+            let s = load_stmlp(&p, &dev)?;
+            let mut r = assess_student(&s, name, &data, c.reps, &dev)?;
+            r.train = read_log(&c.out.join(format!("{name}-log.json")));
+            results.push(r);
+            students.push((name, s));
+        }
+    }
+    if results.is_empty() {
+        bail!("no checkpoint in {} (teacher.bpk, student.bpk, distilled.bpk): train first", c.out.display());
+    }
+    let record = RunRecord { dataset: data.name.clone(), seed: c.seed, results };
+    write_run(&c.out, &record, teacher.as_ref(), &students, &data, &dev)?;
+    Ok(())
+}

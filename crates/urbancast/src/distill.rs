@@ -47,6 +47,10 @@ pub struct Common {
     /// Use only the first N days of the series (default: all).
     #[arg(long)]
     pub days: Option<usize>,
+    /// Features to predict: `auto` (default: both for in/out flows, else the first, e.g. PEMS
+    /// flow), `all`, or indices like `0,2`.
+    #[arg(long)]
+    pub targets: Option<String>,
     /// Chronological split: 60/20/20 (default) or 70/10/20.
     #[arg(long, default_value = "60/20/20")]
     pub split: String,
@@ -164,9 +168,23 @@ impl Common {
             }
             g.series = g.series.slice(ndarray::s![..steps, .., ..]).to_owned();
         }
-        let protocol = GraphProtocol::default().with_split(&self.split)?;
+        let mut protocol = GraphProtocol::default().with_split(&self.split)?;
+        protocol.targets = match self.targets.as_deref() {
+            None | Some("auto") => default_targets(&g.features),
+            Some("all") => (0..g.num_features()).collect(),
+            Some(list) => list
+                .split(',')
+                .map(|t| t.trim().parse::<usize>().map_err(|_| anyhow::anyhow!("--targets: `{t}` is not a feature index (features: {:?})", g.features)))
+                .collect::<Result<_>>()?,
+        };
         Ok(prepare_graph(&g, &protocol)?)
     }
+}
+
+/// In/out flow pairs are predicted together; otherwise the first feature (the flow of the
+/// PEMS files, as in ASTGCN and LightST).
+fn default_targets(features: &[String]) -> Vec<usize> {
+    if features.len() == 2 && features.iter().all(|f| f.ends_with("flow")) { vec![0, 1] } else { vec![0] }
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -175,12 +193,52 @@ pub fn run(a: Args) -> Result<()> {
         Stage::TrainStudent(s) => stage_student(&s.common, !s.no_distill),
         Stage::Eval(c) => stage_eval(&c),
         Stage::Run(c) => {
-            stage_teacher(&c)?;
-            stage_student(&c, false)?;
-            stage_student(&c, true)?;
-            stage_eval(&c)
+            let cfg = c.lightst_config()?;
+            let data = c.data()?;
+            run_all(&data, &cfg, c.seed, &c.device, &c.out, c.reps).map(|_| ())
         }
     }
+}
+
+/// Trains the teacher, the plain student and the distilled student on `data`, saves their
+/// checkpoints and logs in `out`, and writes the evaluation (results.json, table.md,
+/// series.png).
+pub fn run_all(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, device: &str, out: &Path, reps: usize) -> Result<RunRecord> {
+    let dev = device::by_name(device)?;
+    let ad = dev.clone().autodiff();
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    eprintln!(
+        "LightST on `{}`: {} nodes, {} channel(s), {} / {} / {} windows, seed {seed}",
+        data.name,
+        data.num_nodes(),
+        data.channels(),
+        data.train.len(),
+        data.val.len(),
+        data.test.len()
+    );
+    let (teacher, tlog) = train_teacher(data, cfg, seed, &ad)?;
+    save_mtgnn(&teacher, out.join("teacher.bpk"))?;
+    let (plain, plog) = train_student(data, cfg, None, seed, &ad)?;
+    save_stmlp(&plain, out.join("student.bpk"))?;
+    let (distilled, dlog) = train_student(data, cfg, Some(&teacher), seed, &ad)?;
+    save_stmlp(&distilled, out.join("distilled.bpk"))?;
+    let mut results = vec![];
+    let mut r = assess_teacher(&teacher, data, reps, &dev)?;
+    r.train = Some(tlog);
+    results.push(r);
+    for (name, model, log) in [("student", &plain, plog), ("distilled", &distilled, dlog)] {
+        let mut r = assess_student(model, name, data, reps, &dev)?;
+        r.train = Some(log);
+        results.push(r);
+    }
+    for r in &results {
+        if let Some(log) = &r.train {
+            write_json(&out.join(format!("{}-log.json", r.model)), log)?;
+        }
+    }
+    let record = RunRecord { dataset: data.name.clone(), seed, results };
+    write_run(out, &record, Some(&teacher), &[("student", plain), ("distilled", distilled)], data, &dev)?;
+    Ok(record)
 }
 
 fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {

@@ -14,6 +14,10 @@ pub enum Which {
     /// STBaT on the three synthetic cities (each the target of the other two): target-only,
     /// fine-tune, zero-shot, STBaT and its four ablations, N = 3 and 0 days, 5 seeds.
     StbatSynthetic(StbatSyntheticArgs),
+    /// LightST on Shenzhen taxi speed, LA loop speed and NYC 69-zone taxi flows: MTGNN teacher,
+    /// MLP student without and with distillation, 3 seeds; metrics at horizons 3/6/12,
+    /// parameters and inference time in one table.
+    Lightst(crate::experiment_lightst::LightstArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -58,6 +62,7 @@ pub struct StbatSyntheticArgs {
 pub fn run(w: Which) -> Result<()> {
     match w {
         Which::StbatSynthetic(a) => stbat_synthetic(a),
+        Which::Lightst(a) => crate::experiment_lightst::run(a),
     }
 }
 

@@ -5,6 +5,7 @@ mod demo;
 mod distill;
 mod distill_report;
 mod experiment;
+mod experiment_lightst;
 mod inspect;
 mod predict;
 mod transfer;

@@ -1,0 +1,134 @@
+//! `urbancast distill` end to end on a tiny synthetic graph (and on the LA loop data when
+//! ../shared/data is present), plus clear errors on bad input.
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn urbancast(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_urbancast")).args(args).current_dir(cwd).output().expect("run urbancast")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn fails_cleanly(o: &Output, must_contain: &str) {
+    let t = text(o);
+    assert!(!o.status.success(), "should fail: {t}");
+    assert!(!t.contains("panicked"), "must not panic: {t}");
+    assert!(t.contains(must_contain), "error should mention `{must_contain}`: {t}");
+}
+
+const TINY: &str = r#"
+[teacher]
+node_dim = 4
+top_k = 3
+conv_channels = 8
+residual_channels = 8
+skip_channels = 8
+end_channels = 16
+layers = 2
+[student]
+embed_dim = 8
+node_dim = 4
+tod_dim = 4
+dow_dim = 4
+[teacher_train]
+batch = 16
+[student_train]
+batch = 16
+[distill]
+adaptive = "error"
+"#;
+
+const SMALL: [&str; 8] = ["--synthetic-nodes", "6", "--synthetic-days", "8", "--teacher-epochs", "1", "--student-epochs", "1"];
+
+#[test]
+fn distill_run_writes_checkpoints_results_and_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tiny.toml"), TINY).unwrap();
+    let mut args = vec!["distill", "run", "--config", "tiny.toml", "--out", "lst", "--reps", "2"];
+    args.extend(SMALL);
+    let o = urbancast(&args, dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let out = dir.path().join("lst");
+    for f in ["teacher.bpk", "student.bpk", "distilled.bpk", "results.json", "table.md", "series.png", "distilled-log.json"] {
+        assert!(out.join(f).is_file(), "missing {f}: {}", text(&o));
+    }
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let models: Vec<&str> = json["results"].as_array().unwrap().iter().map(|r| r["model"].as_str().unwrap()).collect();
+    assert_eq!(models, ["teacher", "student", "distilled"]);
+    for r in json["results"].as_array().unwrap() {
+        let h: Vec<u64> = r["test"]["horizons"].as_array().unwrap().iter().map(|h| h[0].as_u64().unwrap()).collect();
+        assert_eq!(h, [3, 6, 12]);
+        assert!(r["test"]["average"]["mae"].as_f64().unwrap() > 0.0);
+        assert!(r["params"].as_u64().unwrap() > 0);
+    }
+    let table = std::fs::read_to_string(out.join("table.md")).unwrap();
+    assert!(table.contains("| distilled |") && table.contains("speed-up"), "{table}");
+
+    // Stage by stage: evaluation alone re-reads the checkpoints and gives the same metrics.
+    let mut args = vec!["distill", "eval", "--config", "tiny.toml", "--out", "lst", "--reps", "2"];
+    args.extend(SMALL);
+    let o = urbancast(&args, dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let again: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    for k in 0..3 {
+        assert_eq!(json["results"][k]["test"], again["results"][k]["test"]);
+    }
+}
+
+#[test]
+fn distill_errors_are_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec!["distill", "train-student", "--out", "empty"];
+    args.extend(SMALL);
+    fails_cleanly(&urbancast(&args, dir.path()), "train-teacher");
+    fails_cleanly(&urbancast(&["distill", "eval", "--out", "empty"], dir.path()), "no checkpoint");
+    fails_cleanly(&urbancast(&["distill", "run", "--data", "/no/such/folder"], dir.path()), "/no/such/folder");
+    fails_cleanly(&urbancast(&["distill", "run", "--adaptive", "sometimes"], dir.path()), "sometimes");
+    fails_cleanly(&urbancast(&["distill", "run", "--tau", "0"], dir.path()), "tau");
+    fails_cleanly(&urbancast(&["distill", "run", "--split", "50/50"], dir.path()), "50/50");
+    fails_cleanly(&urbancast(&["distill", "run", "--synthetic-days", "1"], dir.path()), "steps");
+    // A PEMS file with a NaN names the file and the index.
+    let npz = dir.path().join("PEMS99.npz");
+    let mut a = ndarray::Array3::<f64>::from_elem((40, 3, 1), 1.0);
+    a[[5, 1, 0]] = f64::NAN;
+    let mut w = ndarray_npy::NpzWriter::new(std::fs::File::create(&npz).unwrap());
+    w.add_array("data", &a).unwrap();
+    w.finish().unwrap();
+    std::fs::write(dir.path().join("PEMS99.csv"), "from,to,cost\n0,1,10\n1,2,20\n").unwrap();
+    fails_cleanly(&urbancast(&["distill", "run", "--data", "PEMS99.npz"], dir.path()), "PEMS99.npz");
+}
+
+fn shared_data() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    if p.is_dir() {
+        Some(p)
+    } else {
+        eprintln!("skipping: ../shared/data not found");
+        None
+    }
+}
+
+#[test]
+fn student_on_the_la_loop_data() {
+    let Some(root) = shared_data() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tiny.toml"), TINY).unwrap();
+    let data = root.join("sensors/la-loop-speed");
+    let data = data.to_str().unwrap();
+    let common = ["--config", "tiny.toml", "--out", "la", "--data", data, "--student-epochs", "1", "--reps", "2"];
+    let mut args = vec!["distill", "train-student", "--no-distill"];
+    args.extend(common);
+    let o = urbancast(&args, dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let mut args = vec!["distill", "eval"];
+    args.extend(common);
+    let o = urbancast(&args, dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("la/results.json")).unwrap()).unwrap();
+    assert_eq!(json["dataset"], "la-loop");
+    let mae = json["results"][0]["test"]["average"]["mae"].as_f64().unwrap();
+    // Speeds in mph: one epoch of the MLP is far from perfect but far better than nothing.
+    assert!(mae > 0.5 && mae < 20.0, "MAE {mae}");
+}

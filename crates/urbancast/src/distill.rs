@@ -1,16 +1,16 @@
 //! `urbancast distill`: LightST — train an MTGNN teacher, train the MLP student with and
 //! without distillation, evaluate all three (metrics per horizon, parameters, inference time).
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use urbancast_data::graph::{GraphPrepared, GraphProtocol, SyntheticGraphConfig, prepare_graph, read_graph_auto, synthetic_sensor_graph};
-use urbancast_distill::losses::{Adaptive, KdForm};
+use urbancast_data::graph::GraphPrepared;
 use urbancast_distill::{LightstConfig, ModelResult, assess_student, assess_teacher, train_student, train_teacher};
 use urbancast_nn::{load_stmlp, save_stmlp};
 use urbancast_nn::mtgnn::{load_mtgnn, read_mtgnn_config, save_mtgnn};
 use urbancast_transfer::device;
 
-use crate::distill_report::{write_run, RunRecord};
+pub use crate::distill_args::Common;
+use crate::distill_report::{RunRecord, write_run};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -32,70 +32,6 @@ pub enum Stage {
     Run(Common),
 }
 
-#[derive(clap::Args, Debug, Clone)]
-pub struct Common {
-    /// Sensor-graph data: a folder with SZ_taxi.npz, a folder with los_speed.csv, the
-    /// nyc-manhattan-69 folder, or an ASTGCN PEMS .npz (with <stem>.csv distances). Default: the
-    /// built-in synthetic sensor graph.
-    #[arg(long)]
-    pub data: Option<PathBuf>,
-    /// Nodes and days of the synthetic graph (when --data is not given).
-    #[arg(long, default_value_t = 40)]
-    pub synthetic_nodes: usize,
-    #[arg(long, default_value_t = 14)]
-    pub synthetic_days: usize,
-    /// Use only the first N days of the series (default: all).
-    #[arg(long)]
-    pub days: Option<usize>,
-    /// Features to predict: `auto` (default: both for in/out flows, else the first, e.g. PEMS
-    /// flow), `all`, or indices like `0,2`.
-    #[arg(long)]
-    pub targets: Option<String>,
-    /// Chronological split: 60/20/20 (default) or 70/10/20.
-    #[arg(long, default_value = "60/20/20")]
-    pub split: String,
-    /// Output folder for checkpoints and results.
-    #[arg(long, default_value = "runs/lightst")]
-    pub out: PathBuf,
-    /// TOML file with a LightST configuration (tables teacher, student, teacher_train,
-    /// student_train, distill); the flags below override it.
-    #[arg(long)]
-    pub config: Option<PathBuf>,
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Maximum epochs of the teacher / the students (early stopping may end sooner).
-    #[arg(long)]
-    pub teacher_epochs: Option<usize>,
-    #[arg(long)]
-    pub student_epochs: Option<usize>,
-    /// Prediction distillation: kl (softmax over nodes, LightST) or mse.
-    #[arg(long)]
-    pub kd: Option<String>,
-    #[arg(long)]
-    pub kd_temperature: Option<f32>,
-    #[arg(long)]
-    pub kd_weight: Option<f32>,
-    /// Weight of the spatial + temporal contrastive terms.
-    #[arg(long)]
-    pub rep_weight: Option<f32>,
-    #[arg(long)]
-    pub no_spatial: bool,
-    #[arg(long)]
-    pub no_temporal: bool,
-    /// InfoNCE temperature (default 0.05).
-    #[arg(long)]
-    pub tau: Option<f32>,
-    /// Adaptive per-node weights: off, error, smooth or both (default).
-    #[arg(long)]
-    pub adaptive: Option<String>,
-    /// Timing repetitions per measurement (median reported).
-    #[arg(long, default_value_t = 20)]
-    pub reps: usize,
-    /// Compute device: cpu (default) or cuda[:N] with the `cuda` feature.
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
-}
-
 #[derive(clap::Args, Debug)]
 pub struct StudentArgs {
     #[command(flatten)]
@@ -103,88 +39,6 @@ pub struct StudentArgs {
     /// Train the student on the data alone (no teacher).
     #[arg(long)]
     pub no_distill: bool,
-}
-
-impl Common {
-    /// The LightST configuration: defaults, then --config, then the flags.
-    pub fn lightst_config(&self) -> Result<LightstConfig> {
-        let mut cfg = match &self.config {
-            Some(p) => {
-                let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
-                toml::from_str(&text).with_context(|| format!("{}: not a valid LightST configuration", p.display()))?
-            }
-            None => LightstConfig::default(),
-        };
-        if let Some(e) = self.teacher_epochs {
-            cfg.teacher_train.max_epochs = e;
-        }
-        if let Some(e) = self.student_epochs {
-            cfg.student_train.max_epochs = e;
-        }
-        let d = &mut cfg.distill;
-        match self.kd.as_deref() {
-            Some("kl") => d.kd = KdForm::Kl { temperature: self.kd_temperature.unwrap_or(1.0) },
-            Some("mse") => d.kd = KdForm::Mse,
-            Some(other) => bail!("unknown --kd `{other}`: use kl or mse"),
-            None => {
-                if let (Some(t), KdForm::Kl { .. }) = (self.kd_temperature, d.kd) {
-                    d.kd = KdForm::Kl { temperature: t };
-                }
-            }
-        }
-        if let Some(w) = self.kd_weight {
-            d.kd_weight = w;
-        }
-        if let Some(w) = self.rep_weight {
-            d.rep_weight = w;
-        }
-        d.spatial &= !self.no_spatial;
-        d.temporal &= !self.no_temporal;
-        if let Some(t) = self.tau {
-            d.tau = t;
-        }
-        if let Some(a) = &self.adaptive {
-            d.adaptive = Adaptive::parse(a)?;
-        }
-        d.check()?;
-        Ok(cfg)
-    }
-
-    /// Reads (or generates) the graph and prepares the 12 -> 12 protocol.
-    pub fn data(&self) -> Result<GraphPrepared> {
-        let mut g = match &self.data {
-            Some(p) => read_graph_auto(p)?,
-            None => synthetic_sensor_graph(&SyntheticGraphConfig {
-                nodes: self.synthetic_nodes,
-                days: self.synthetic_days,
-                interval_min: 15,
-                seed: self.seed,
-            }),
-        };
-        if let Some(days) = self.days {
-            let steps = days * g.steps_per_day();
-            if steps == 0 || steps > g.num_steps() {
-                bail!("--days {days}: `{}` holds {} days", g.name, g.num_steps() / g.steps_per_day());
-            }
-            g.series = g.series.slice(ndarray::s![..steps, .., ..]).to_owned();
-        }
-        let mut protocol = GraphProtocol::default().with_split(&self.split)?;
-        protocol.targets = match self.targets.as_deref() {
-            None | Some("auto") => default_targets(&g.features),
-            Some("all") => (0..g.num_features()).collect(),
-            Some(list) => list
-                .split(',')
-                .map(|t| t.trim().parse::<usize>().map_err(|_| anyhow::anyhow!("--targets: `{t}` is not a feature index (features: {:?})", g.features)))
-                .collect::<Result<_>>()?,
-        };
-        Ok(prepare_graph(&g, &protocol)?)
-    }
-}
-
-/// In/out flow pairs are predicted together; otherwise the first feature (the flow of the
-/// PEMS files, as in ASTGCN and LightST).
-fn default_targets(features: &[String]) -> Vec<usize> {
-    if features.len() == 2 && features.iter().all(|f| f.ends_with("flow")) { vec![0, 1] } else { vec![0] }
 }
 
 pub fn run(a: Args) -> Result<()> {

@@ -3,6 +3,7 @@ mod bench;
 mod bench_pretrain;
 mod demo;
 mod distill;
+mod distill_args;
 mod distill_report;
 mod experiment;
 mod experiment_lightst;

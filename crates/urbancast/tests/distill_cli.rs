@@ -132,3 +132,31 @@ fn student_on_the_la_loop_data() {
     // Speeds in mph: one epoch of the MLP is far from perfect but far better than nothing.
     assert!(mae > 0.5 && mae < 20.0, "MAE {mae}");
 }
+
+#[test]
+fn pems_file_trains_with_each_adjacency_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tiny.toml"), TINY).unwrap();
+    // 3 sensors, 3 features (flow, occupancy, speed), 2 days at 5 minutes.
+    let t = 576;
+    let a = ndarray::Array3::<f64>::from_shape_fn((t, 3, 3), |(s, n, f)| {
+        let day = (s % 288) as f64 / 288.0;
+        (100.0 + 50.0 * (6.28 * day).sin() + 10.0 * n as f64) * [1.0, 0.01, 0.5][f]
+    });
+    let mut w = ndarray_npy::NpzWriter::new(std::fs::File::create(dir.path().join("PEMS98.npz")).unwrap());
+    w.add_array("data", &a).unwrap();
+    w.finish().unwrap();
+    std::fs::write(dir.path().join("PEMS98.csv"), "from,to,cost\n0,1,400.5\n1,2,812.0\n").unwrap();
+    for kind in ["binary", "gaussian:0.05", "distance"] {
+        let o = urbancast(
+            &["distill", "train-student", "--no-distill", "--data", "PEMS98.npz", "--adjacency", kind, "--config", "tiny.toml", "--student-epochs", "1", "--out", "p"],
+            dir.path(),
+        );
+        assert!(o.status.success(), "{kind}: {}", text(&o));
+    }
+    assert!(dir.path().join("p/student.bpk").is_file());
+    fails_cleanly(
+        &urbancast(&["distill", "train-student", "--no-distill", "--data", "PEMS98.npz", "--adjacency", "gaussian:7"], dir.path()),
+        "gaussian:7",
+    );
+}

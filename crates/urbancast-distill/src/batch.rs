@@ -16,6 +16,8 @@ pub struct Batch {
     pub y: Tensor<4>,
     /// 1 where the truth is observed `[B, H, N, C]`.
     pub mask: Tensor<4>,
+    /// Window start of each sample.
+    pub starts: Vec<usize>,
 }
 
 impl Batch {
@@ -52,6 +54,7 @@ impl Batch {
             dow: Tensor::from_data(TensorData::new(dow, [b]), device),
             y: Tensor::from_data(TensorData::new(y, [b, h, n, c]), device),
             mask: Tensor::from_data(TensorData::new(mask, [b, h, n, c]), device),
+            starts: starts.to_vec(),
         }
     }
 
@@ -64,6 +67,7 @@ impl Batch {
             dow: self.dow.clone().inner(),
             y: self.y.clone().inner(),
             mask: self.mask.clone().inner(),
+            starts: self.starts.clone(),
         }
     }
 

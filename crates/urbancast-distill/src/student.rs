@@ -1,7 +1,7 @@
 //! Training the MLP student, alone or distilled from a frozen MTGNN teacher.
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Tensor, TensorData};
 use urbancast_data::graph::GraphPrepared;
 use urbancast_nn::mtgnn::Mtgnn;
 use urbancast_nn::{StMlp, StMlpConfig};
@@ -55,17 +55,89 @@ pub struct Distiller {
     pub adj_inner: Tensor<2>,
     pub adj: Vec<f32>,
     pub cfg: DistillConfig,
+    /// The teacher's outputs on every training window, computed once (the teacher is frozen
+    /// and deterministic in evaluation mode), when they fit in memory.
+    cache: Option<TeacherCache>,
+}
+
+/// Teacher predictions `[W, H, N, C]` and representations `[W, N, D]` of the training windows.
+struct TeacherCache {
+    first: usize,
+    pred: Vec<f32>,
+    hidden: Vec<f32>,
+    pred_shape: [usize; 3],
+    hidden_shape: [usize; 2],
+}
+
+/// Largest teacher cache kept in memory (bytes).
+const CACHE_LIMIT: usize = 3 << 30;
+
+impl TeacherCache {
+    fn build(teacher: &Mtgnn, adj: &Tensor<2>, data: &GraphPrepared, device: &Device) -> anyhow::Result<Option<Self>> {
+        let (h, n, c, d) = (data.horizon, data.num_nodes(), data.channels(), teacher.config().end_channels);
+        let windows = data.train.len();
+        if windows * n * (h * c + d) * 4 > CACHE_LIMIT {
+            return Ok(None);
+        }
+        let (mut pred, mut hidden) = (Vec::with_capacity(windows * h * n * c), Vec::with_capacity(windows * n * d));
+        let starts: Vec<usize> = data.train.clone().collect();
+        for chunk in starts.chunks(64) {
+            let b = Batch::new(data, chunk, device);
+            let out = teacher_forward(teacher, &b, adj.clone())?;
+            let read = |t: Tensor<4>| t.into_data().try_into_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"));
+            pred.extend(read(out.pred)?);
+            hidden.extend(read(out.hidden.unsqueeze_dim(0))?);
+        }
+        Ok(Some(TeacherCache { first: data.train.start, pred, hidden, pred_shape: [h, n, c], hidden_shape: [n, d] }))
+    }
+
+    /// The cached outputs of the windows `starts`, as tensors on `device`.
+    fn get(&self, starts: &[usize], device: &Device) -> Option<(Tensor<4>, Tensor<3>)> {
+        let [h, n, c] = self.pred_shape;
+        let [_, d] = self.hidden_shape;
+        let (ps, hs) = (h * n * c, n * d);
+        let mut pred = Vec::with_capacity(starts.len() * ps);
+        let mut hidden = Vec::with_capacity(starts.len() * hs);
+        for &t in starts {
+            let w = t.checked_sub(self.first)?;
+            pred.extend_from_slice(self.pred.get(w * ps..(w + 1) * ps)?);
+            hidden.extend_from_slice(self.hidden.get(w * hs..(w + 1) * hs)?);
+        }
+        let b = starts.len();
+        Some((
+            Tensor::from_data(TensorData::new(pred, [b, h, n, c]), device),
+            Tensor::from_data(TensorData::new(hidden, [b, n, d]), device),
+        ))
+    }
 }
 
 impl Distiller {
     pub fn new(teacher: &Mtgnn, data: &GraphPrepared, cfg: DistillConfig, device: &Device) -> anyhow::Result<Self> {
         cfg.check()?;
-        Ok(Distiller {
-            teacher: teacher.valid(),
-            adj_inner: adjacency_tensor(data, &device.clone().inner()),
-            adj: data.adjacency.iter().copied().collect(),
-            cfg,
-        })
+        let inner = device.clone().inner();
+        let teacher = teacher.valid();
+        let adj_inner = adjacency_tensor(data, &inner);
+        let cache = TeacherCache::build(&teacher, &adj_inner, data, &inner)?;
+        Ok(Distiller { teacher, adj_inner, adj: data.adjacency.iter().copied().collect(), cfg, cache })
+    }
+
+    /// Drops the cache: the teacher then runs on every batch.
+    pub fn without_cache(mut self) -> Self {
+        self.cache = None;
+        self
+    }
+
+    pub fn is_cached(&self) -> bool {
+        self.cache.is_some()
+    }
+
+    /// Teacher predictions and representations of a batch (inner device, constants).
+    pub fn outputs(&self, bi: &Batch) -> anyhow::Result<(Tensor<4>, Tensor<3>)> {
+        if let Some(hit) = self.cache.as_ref().and_then(|c| c.get(&bi.starts, &bi.x.device())) {
+            return Ok(hit);
+        }
+        let out = teacher_forward(&self.teacher, bi, self.adj_inner.clone())?;
+        Ok((out.pred, out.hidden))
     }
 }
 
@@ -87,23 +159,23 @@ impl Objective for StudentObjective {
         };
         let cfg = &d.cfg;
         let bi = b.inner();
-        let t = teacher_forward(&d.teacher, &bi, d.adj_inner.clone())?;
+        let (t_pred, t_hidden) = d.outputs(&bi)?;
         let weights = adaptive_weights(
             cfg.adaptive,
             cfg.adaptive_tau,
-            t.pred.clone(),
+            t_pred.clone(),
             self.denorm.normalise(bi.y.clone()),
             bi.mask.clone(),
-            t.hidden.clone(),
+            t_hidden.clone(),
             &d.adj,
         )
         .map(|w| w.autodiff());
-        let kd = prediction_kd(out.pred, t.pred.autodiff(), weights.clone(), cfg.kd);
+        let kd = prediction_kd(out.pred, t_pred.autodiff(), weights.clone(), cfg.kd);
         let mut total = task.clone() + kd.clone().mul_scalar(cfg.kd_weight);
         let mut terms = vec![("task", task), ("kd", kd)];
         if let Some(proj) = model.proj.as_ref().filter(|_| cfg.spatial || cfg.temporal) {
             let z = proj.forward(out.hidden);
-            let th = t.hidden.autodiff();
+            let th = t_hidden.autodiff();
             if cfg.spatial {
                 let sp = weighted_info_nce(z.clone(), th.clone(), cfg.tau, cfg.pos_threshold, weights.clone());
                 total = total + sp.clone().mul_scalar(cfg.rep_weight);

@@ -5,7 +5,8 @@ use burn::module::Module;
 use burn::tensor::Device;
 use ndarray::Array2;
 use urbancast_data::graph::{GraphPrepared, GraphProtocol, SyntheticGraphConfig, prepare_graph, synthetic_sensor_graph};
-use urbancast_distill::batch::Denorm;
+use urbancast_distill::batch::{Batch, Denorm};
+use urbancast_distill::student::Distiller;
 use urbancast_distill::eval::evaluate;
 use urbancast_distill::pipeline::{student_predictor, teacher_predictor};
 use urbancast_distill::teacher::adjacency_tensor;
@@ -110,4 +111,24 @@ fn checkpoint_round_trip_and_assessment() {
     assert!(a.time.batch64_ms > 0.0 && a.time.single_ms > 0.0);
     // A missing checkpoint is an error, not a panic.
     assert!(load_stmlp(dir.path().join("none.bpk"), &inner).is_err());
+}
+
+#[test]
+fn cached_teacher_outputs_equal_a_fresh_forward() {
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let data = tiny();
+    let dev = Device::flex().autodiff();
+    let cfg = tiny_config(1);
+    let (teacher, _) = train_teacher(&data, &cfg, 4, &dev).unwrap();
+    let d = Distiller::new(&teacher, &data, cfg.distill.clone(), &dev).unwrap();
+    assert!(d.is_cached());
+    let starts = [data.train.start + 3, data.train.end - 1, data.train.start];
+    let b = Batch::new(&data, &starts, &Device::flex());
+    let (p1, h1) = d.outputs(&b).unwrap();
+    let d = d.without_cache();
+    let (p2, h2) = d.outputs(&b).unwrap();
+    let max = |a: Vec<f32>, b: Vec<f32>| a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+    let v = |t: burn::tensor::TensorData| t.try_into_vec::<f32>().unwrap();
+    assert!(max(v(p1.into_data()), v(p2.into_data())) < 1e-5);
+    assert!(max(v(h1.into_data()), v(h2.into_data())) < 1e-5);
 }

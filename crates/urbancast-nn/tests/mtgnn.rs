@@ -250,25 +250,159 @@ fn num_params_matches_hand_count() {
     assert_eq!(m.num_params(), expect);
 }
 
-/// Timing of one training step at paper size (`cargo test --release --test mtgnn -- --ignored
-/// --nocapture`).
+fn max_abs_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
+    let (a, b) = (vals(a), vals(b));
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+/// Random (non-trivial) layer-norm affine params and biases, so the comparison covers them.
+fn perturbed(cfg: &MtgnnConfig, dev: &Device, seed: u64) -> urbancast_nn::Mtgnn {
+    use burn::module::{ModuleMapper, Param};
+    struct Jitter;
+    impl ModuleMapper for Jitter {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            let (id, t, mapper) = param.consume();
+            let noise = Tensor::random(t.shape(), Distribution::Uniform(-0.2, 0.2), &t.device());
+            let ad = t.is_require_grad();
+            let t = (t + noise).detach();
+            Param::from_mapped_value(id, if ad { t.require_grad() } else { t }, mapper)
+        }
+    }
+    cfg.init_seeded(dev, seed).map(&mut Jitter)
+}
+
+fn fast_vs_reference_configs() -> Vec<MtgnnConfig> {
+    vec![
+        tiny(5, 3, 2),                                                      // padded input
+        MtgnnConfig { use_given_adj: false, ..tiny(6, 2, 1) },
+        MtgnnConfig { learn_graph: false, ..tiny(4, 2, 2) },
+        MtgnnConfig { learn_graph: false, use_given_adj: false, ..tiny(4, 2, 1) },
+        MtgnnConfig { seq_len: 24, layers: 3, gcn_depth: 3, ..tiny(7, 3, 2) }, // seq > R
+        MtgnnConfig { gcn_depth: 1, conv_channels: 12, residual_channels: 6, ..tiny(5, 2, 1) },
+        MtgnnConfig { seq_len: 12, ..MtgnnConfig::new(9, 3, 2) },
+        MtgnnConfig { seq_len: 24, ..MtgnnConfig::new(8, 2, 1) },
+    ]
+}
+
+#[test]
+fn fast_forward_matches_reference() {
+    let _g = lock();
+    let dev = Device::flex();
+    for (i, cfg) in fast_vs_reference_configs().into_iter().enumerate() {
+        let (n, f) = (cfg.num_nodes, cfg.in_dim);
+        let m = perturbed(&cfg, &dev, 20 + i as u64);
+        let x = rand4([3, cfg.seq_len, n, f], &dev);
+        let adj = ring_adj(n, &dev) + Tensor::random([n, n], Distribution::Uniform(0.0, 0.5), &dev);
+        let fast = m.forward(x.clone(), adj.clone());
+        let slow = m.forward_reference(x, adj);
+        let dp = max_abs_diff(fast.pred, slow.pred);
+        let dh = max_abs_diff(fast.hidden, slow.hidden);
+        assert!(dp < 1e-4 && dh < 1e-4, "cfg {i}: pred diff {dp}, hidden diff {dh}");
+    }
+}
+
+#[test]
+fn fast_gradients_match_reference() {
+    use burn::module::{ModuleVisitor, Param};
+    use burn::tensor::Gradients;
+    /// Every parameter gradient (in visiting order) as a flat vector.
+    struct Collect<'a> {
+        grads: &'a Gradients,
+        out: Vec<Vec<f32>>,
+    }
+    impl ModuleVisitor for Collect<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let g = param.val().grad(self.grads).map(vals).unwrap_or_default();
+            self.out.push(g);
+        }
+    }
+    let _g = lock();
+    let dev = Device::flex().autodiff();
+    let cfgs = [
+        MtgnnConfig { dropout: 0.0, ..tiny(5, 3, 2) },
+        MtgnnConfig { dropout: 0.0, learn_graph: false, seq_len: 24, ..tiny(4, 2, 1) },
+        MtgnnConfig { dropout: 0.0, use_given_adj: false, layers: 3, ..tiny(6, 2, 1) },
+    ];
+    for (i, cfg) in cfgs.into_iter().enumerate() {
+        let (n, f) = (cfg.num_nodes, cfg.in_dim);
+        let m = perturbed(&cfg, &dev, 40 + i as u64);
+        let x = rand4([2, cfg.seq_len, n, f], &dev);
+        let y = rand4([2, cfg.horizon, n, cfg.out_channels], &dev);
+        let adj = ring_adj(n, &dev);
+        let grads = |fast: bool| {
+            let out = if fast {
+                m.forward(x.clone(), adj.clone())
+            } else {
+                m.forward_reference(x.clone(), adj.clone())
+            };
+            let loss = (out.pred - y.clone()).powi_scalar(2).mean() + out.hidden.mean();
+            let g = loss.backward();
+            let mut c = Collect { grads: &g, out: vec![] };
+            m.visit(&mut c);
+            c.out
+        };
+        let (gf, gr) = (grads(true), grads(false));
+        assert_eq!(gf.len(), gr.len());
+        let mut checked = 0;
+        for (p, (a, b)) in gf.iter().zip(&gr).enumerate() {
+            assert_eq!(a.len(), b.len(), "cfg {i} param {p}: gradient presence differs");
+            let scale = b.iter().map(|v| v.abs()).fold(0.0f32, f32::max).max(1e-6);
+            let diff = a.iter().zip(b).map(|(u, v)| (u - v).abs()).fold(0.0f32, f32::max);
+            assert!(diff <= 1e-3 * scale + 1e-6, "cfg {i} param {p}: diff {diff} scale {scale}");
+            checked += usize::from(!a.is_empty());
+        }
+        assert!(checked > 10, "cfg {i}: only {checked} gradients");
+    }
+}
+
+/// Training-step and inference timings at paper sizes, fast vs reference forward
+/// (`cargo test --release --test mtgnn -- --ignored --nocapture`). Env knobs: `MTGNN_SIZES=k`
+/// (first k sizes only), `MTGNN_FAST_ONLY` (skip the reference), `MTGNN_PHASES` (forward and
+/// backward times of each training step).
 #[test]
 #[ignore]
 fn timing_default_config() {
     let _g = lock();
-    let dev = Device::flex().autodiff();
-    let (b, n) = (16, 200);
-    let cfg = MtgnnConfig::new(n, 3, 2);
-    let mut model = cfg.init_seeded(&dev, 1);
-    let x = rand4([b, 12, n, 3], &dev);
-    let y = rand4([b, 12, n, 2], &dev);
-    let adj = ring_adj(n, &dev);
-    let mut optim = AdamConfig::new().init();
-    for i in 0..3 {
-        let t = std::time::Instant::now();
-        let loss = (model.forward(x.clone(), adj.clone()).pred - y.clone()).powi_scalar(2).mean();
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optim.step(1e-3, model, grads);
-        eprintln!("step {i}: {:.0} ms, params {}", t.elapsed().as_secs_f64() * 1e3, model.num_params());
+    let ad = Device::flex().autodiff();
+    let sizes = [(16, 200, true), (32, 156, true), (64, 207, false)];
+    let only: usize = std::env::var("MTGNN_SIZES").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+    for (b, n, train) in sizes.into_iter().take(only) {
+        let dev = if train { ad.clone() } else { Device::flex() };
+        let cfg = MtgnnConfig::new(n, 3, 2);
+        let mut model = cfg.init_seeded(&dev, 1);
+        let x = rand4([b, 12, n, 3], &dev);
+        let y = rand4([b, 12, n, 2], &dev);
+        let adj = ring_adj(n, &dev);
+        let mut optim = AdamConfig::new().init();
+        let refs: &[bool] = if std::env::var("MTGNN_FAST_ONLY").is_ok() { &[false] } else { &[false, true] };
+        for &reference in refs {
+            let mut ms = vec![];
+            for _ in 0..3 {
+                let t = std::time::Instant::now();
+                let out = if reference {
+                    model.forward_reference(x.clone(), adj.clone())
+                } else {
+                    model.forward(x.clone(), adj.clone())
+                };
+                if train {
+                    let loss = (out.pred - y.clone()).powi_scalar(2).mean();
+                    let tf = t.elapsed().as_secs_f64() * 1e3;
+                    let g = loss.backward();
+                    let tb = t.elapsed().as_secs_f64() * 1e3;
+                    let grads = GradientsParams::from_grads(g, &model);
+                    model = optim.step(1e-3, model, grads);
+                    if std::env::var("MTGNN_PHASES").is_ok() {
+                        eprintln!("  forward {tf:.0} ms, backward {:.0} ms", tb - tf);
+                    }
+                } else {
+                    let _ = vals(out.pred);
+                }
+                ms.push(format!("{:.0}", t.elapsed().as_secs_f64() * 1e3));
+            }
+            let what = if train { "train step" } else { "inference" };
+            let imp = if reference { "reference" } else { "fast" };
+            eprintln!("B={b} N={n} {what} {imp}: {} ms", ms.join(" / "));
+        }
     }
 }

@@ -41,9 +41,9 @@ pub fn mix_hop(x: Tensor<4>, a_norm: Tensor<2>, depth: usize, alpha: f32) -> Vec
 /// hops (`(depth + 1) * c_in -> c_out`).
 #[derive(Module, Debug)]
 pub struct MixProp {
-    mlp: Conv2d,
+    pub(super) mlp: Conv2d,
     #[module(skip)]
-    depth: usize,
+    pub(super) depth: usize,
     #[module(skip)]
     alpha: f32,
 }

@@ -12,7 +12,7 @@ pub const INCEPTION_KERNELS: [usize; 4] = [2, 3, 6, 7];
 /// over channels.
 #[derive(Module, Debug)]
 pub struct DilatedInception {
-    convs: Vec<Conv2d>,
+    pub(super) convs: Vec<Conv2d>,
 }
 
 impl DilatedInception {
@@ -47,8 +47,8 @@ impl DilatedInception {
 /// shaped `[C, N, T]` (initialised to 1 and 0), `eps = 1e-5`.
 #[derive(Module, Debug)]
 pub struct NodeLayerNorm {
-    weight: Param<Tensor<3>>,
-    bias: Param<Tensor<3>>,
+    pub(super) weight: Param<Tensor<3>>,
+    pub(super) bias: Param<Tensor<3>>,
 }
 
 impl NodeLayerNorm {

@@ -4,9 +4,11 @@
 //! optional extra mix-hop branch over a given adjacency (as in LightST).
 
 mod config;
+mod fast;
 mod graph;
 mod io;
 mod layers;
+mod tconv_op;
 
 use burn::module::Module;
 use burn::nn::Dropout;
@@ -139,7 +141,17 @@ impl Mtgnn {
     /// Like [`Mtgnn::forward`], but returns [`NnError::Shape`] for inputs that do not fit.
     pub fn try_forward(&self, x: Tensor<4>, adj: Tensor<2>) -> Result<MtgnnOut> {
         self.check_input(x.dims(), adj.dims())?;
-        Ok(self.forward_unchecked(x, adj))
+        Ok(self.forward_fast(x, adj))
+    }
+
+    /// The straightforward implementation (NCHW Conv2d layers, one mix-hop per graph); kept as
+    /// the reference [`Mtgnn::forward`] is tested against. Same checks and outputs.
+    #[doc(hidden)]
+    pub fn forward_reference(&self, x: Tensor<4>, adj: Tensor<2>) -> MtgnnOut {
+        if let Err(e) = self.check_input(x.dims(), adj.dims()) {
+            panic!("Mtgnn::forward_reference: {e}");
+        }
+        self.forward_unchecked(x, adj)
     }
 
     /// `x [B, T = seq_len, N, in_dim]`, `adj` the given raw adjacency `[N, N]` (normalised

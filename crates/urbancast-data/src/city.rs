@@ -187,7 +187,7 @@ impl City {
         if new_interval_min == self.interval_min {
             return Ok(self.clone());
         }
-        if new_interval_min < self.interval_min || new_interval_min % self.interval_min != 0 {
+        if new_interval_min < self.interval_min || !new_interval_min.is_multiple_of(self.interval_min) {
             return Err(DataError::city(
                 &self.name,
                 format!(

@@ -161,7 +161,7 @@ impl Protocol {
             (tl, vl, Some(note))
         };
         let test_start = t - test_len;
-        let val_start = test_start.checked_sub(val_len).unwrap_or(0);
+        let val_start = test_start.saturating_sub(val_len);
         if test_len == 0 || val_len == 0 || val_start < self.lags {
             return Err(DataError::city(
                 &city.name,

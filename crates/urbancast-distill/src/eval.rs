@@ -58,6 +58,7 @@ pub struct SeriesSample {
 
 /// Predictions at `horizon_step` (1-based) for `nodes` (channel 0) over the first `len` windows
 /// of `range`: window `t`'s prediction is for step `t + input_len + horizon_step - 1`.
+#[allow(clippy::too_many_arguments)]
 pub fn sample_series(
     mut predict: impl FnMut(&Batch) -> anyhow::Result<Tensor<4>>,
     data: &GraphPrepared,

@@ -20,7 +20,7 @@ pub enum MapLayout {
     Tiles,
 }
 
-fn font_available() -> bool {
+pub(crate) fn font_available() -> bool {
     static FONT: OnceLock<bool> = OnceLock::new();
     *FONT.get_or_init(|| {
         let mut candidates: Vec<String> = std::env::var("URBANCAST_FONT").into_iter().collect();
@@ -47,7 +47,7 @@ fn font_available() -> bool {
     })
 }
 
-fn err<E: std::fmt::Debug>(path: &Path) -> impl Fn(E) -> anyhow::Error + '_ {
+pub(crate) fn err<E: std::fmt::Debug>(path: &Path) -> impl Fn(E) -> anyhow::Error + '_ {
     move |e| anyhow!("cannot draw {}: {e:?}", path.display())
 }
 

@@ -3,7 +3,6 @@
 //! Text needs a TrueType font: the first of `URBANCAST_FONT` or a few common system paths is
 //! registered; without one the plot is drawn without labels or legend text.
 use std::path::Path;
-use std::sync::OnceLock;
 
 use anyhow::{Result, anyhow, bail};
 use plotters::coord::Shift;
@@ -20,33 +19,7 @@ pub struct SeriesPanel {
     pub preds: Vec<(String, Vec<f32>)>,
 }
 
-fn font_available() -> bool {
-    static FONT: OnceLock<bool> = OnceLock::new();
-    *FONT.get_or_init(|| {
-        let mut candidates: Vec<String> = std::env::var("URBANCAST_FONT").into_iter().collect();
-        candidates.extend(
-            [
-                "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-                "/usr/share/fonts/TTF/DejaVuSans.ttf",
-                "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-                "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-                "/Library/Fonts/Arial.ttf",
-                "C:\\Windows\\Fonts\\arial.ttf",
-            ]
-            .map(String::from),
-        );
-        candidates.into_iter().any(|p| {
-            std::fs::read(&p).is_ok_and(|bytes| {
-                let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
-                plotters::style::register_font("sans-serif", FontStyle::Normal, bytes).is_ok()
-            })
-        })
-    })
-}
-
-fn err<E: std::fmt::Debug>(path: &Path) -> impl Fn(E) -> anyhow::Error + '_ {
-    move |e| anyhow!("cannot draw {}: {e:?}", path.display())
-}
+use crate::plot::{err, font_available};
 
 /// Draws `panels` one above the other under `title`: truth in black, each prediction in a
 /// palette colour, with a legend. The format follows the extension (`.png` or `.svg`). Fails on

@@ -325,7 +325,7 @@ impl Objective for StbatObjective {
     }
 
     fn after_batch(&mut self, steps_this_epoch: usize) -> Result<()> {
-        if self.cfg.alternate_every > 0 && steps_this_epoch % self.cfg.alternate_every == 0 {
+        if self.cfg.alternate_every > 0 && steps_this_epoch.is_multiple_of(self.cfg.alternate_every) {
             self.alternate();
         }
         Ok(())

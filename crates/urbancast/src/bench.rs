@@ -7,6 +7,8 @@ pub enum Which {
     Stnet(StnetArgs),
     /// Seconds per pre-training epoch and peak memory: plain (fine-tune) vs STBaT.
     Pretrain(PretrainArgs),
+    /// LightST: training-step and inference time of the MTGNN teacher and the MLP student.
+    Distill(crate::bench_distill::DistillBenchArgs),
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -82,5 +84,6 @@ pub fn run(w: Which) -> Result<()> {
             Ok(())
         }
         Which::Pretrain(a) => crate::bench_pretrain::run(a),
+        Which::Distill(a) => crate::bench_distill::run(a),
     }
 }

@@ -1,5 +1,6 @@
 //! urbancast: urban spatio-temporal learning when data is scarce or speed matters.
 mod bench;
+mod bench_distill;
 mod bench_pretrain;
 mod demo;
 mod distill;

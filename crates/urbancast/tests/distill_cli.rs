@@ -160,3 +160,15 @@ fn pems_file_trains_with_each_adjacency_kind() {
         "gaussian:7",
     );
 }
+
+#[test]
+fn bench_distill_prints_both_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = urbancast(&["bench", "distill", "--nodes", "5", "--batch", "4", "--warmup", "0", "--iters", "1", "--json", "b.json"], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("student speed-up"), "{}", text(&o));
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("b.json")).unwrap()).unwrap();
+    assert!(json["teacher"]["params"].as_u64().unwrap() > json["student"]["params"].as_u64().unwrap() / 100);
+    assert!(json["student"]["inference"]["batch64_ms"].as_f64().unwrap() > 0.0);
+    fails_cleanly(&urbancast(&["bench", "distill", "--nodes", "0"], dir.path()), "must be > 0");
+}

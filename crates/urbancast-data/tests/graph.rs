@@ -33,6 +33,12 @@ fn real_shenzhen_taxi() {
     let Some(root) = shared() else { return };
     let g = read_sz_taxi(&root.join("sensors/shenzhen-taxi-speed")).unwrap();
     assert_eq!(g.series.dim(), (2976, 156, 1));
+    // The file is stored in Fortran order: values checked against a direct read of the bytes.
+    assert!((g.series[[0, 1, 0]] - 18.455_41).abs() < 1e-4);
+    assert!((g.series[[5, 0, 0]] - 58.289_127).abs() < 1e-4);
+    // 114 949 true zeros plus the 15 values of floating-point residue (< 1e-6 km/h).
+    assert_eq!(g.series.iter().filter(|&&v| v == 0.0).count(), 114_949 + 15);
+    assert!(g.series.iter().all(|&v| v == 0.0 || v >= 1e-6));
     assert_eq!((g.name.as_str(), g.interval_min, g.features.clone()), ("sz-taxi", 15, vec!["speed".to_string()]));
     assert_eq!(g.adjacency.dim(), (156, 156));
     // The T-GCN file is kept as is: 0/1, zero diagonal, and not quite symmetric (2 one-way pairs).

@@ -37,6 +37,11 @@ pub struct LightstArgs {
     pub reps: usize,
     #[arg(long, default_value = "cpu")]
     pub device: String,
+    /// Train nothing: rebuild table.md and records.json from the `results.json` of every
+    /// `OUT/DATASET/seedS/` folder (e.g. after `urbancast distill eval` re-ran there, or to
+    /// merge runs made separately).
+    #[arg(long)]
+    pub report_only: bool,
 }
 
 fn load(a: &LightstArgs, key: &str) -> Result<urbancast_data::graph::SensorGraph> {
@@ -58,8 +63,34 @@ fn load(a: &LightstArgs, key: &str) -> Result<urbancast_data::graph::SensorGraph
     Ok(g)
 }
 
+/// Every `results.json` under `out/<dataset>/seed<S>/`, datasets in the given order.
+fn collect(a: &LightstArgs) -> Result<Vec<RunRecord>> {
+    let mut records = vec![];
+    for key in &a.datasets {
+        for &seed in &a.seeds {
+            let p = a.out.join(key).join(format!("seed{seed}")).join("results.json");
+            if p.is_file() {
+                let text = std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
+                records.push(serde_json::from_str(&text).with_context(|| format!("{}: not a LightST results file", p.display()))?);
+            }
+        }
+    }
+    if records.is_empty() {
+        bail!("no results.json under {}/<dataset>/seed<S>/ for datasets {:?} and seeds {:?}", a.out.display(), a.datasets, a.seeds);
+    }
+    Ok(records)
+}
+
 pub fn run(a: LightstArgs) -> Result<()> {
     let start = Instant::now();
+    if a.report_only {
+        let records = collect(&a)?;
+        std::fs::write(a.out.join("records.json"), serde_json::to_string_pretty(&records)?)?;
+        let table = summary_table(&records);
+        std::fs::write(a.out.join("table.md"), &table)?;
+        println!("{table}");
+        return Ok(());
+    }
     if a.seeds.is_empty() || a.datasets.is_empty() {
         bail!("give at least one dataset and one seed (--datasets, --seeds)");
     }

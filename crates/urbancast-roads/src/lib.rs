@@ -1,0 +1,13 @@
+//! urbancast-roads: road networks and what runs on them — readers (HOSER/LibCity atomic
+//! files, OSM edge CSV, shapefiles), a spatial index, trajectories and raw GPS readers, HMM
+//! map matching, shortest paths, synthetic trip demand, a synthetic city network, and zones.
+pub mod error;
+pub mod geo;
+pub mod network;
+pub mod path;
+pub mod traj;
+
+pub use error::{Result, RoadError};
+pub use geo::LonLat;
+pub use network::{Road, RoadNetwork, RoadSpec, UTurns};
+pub use traj::{GpsPoint, GpsTrack, Trajectory};

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RoadError {
-    #[error("{path}: cannot open: {source}")]
+    #[error("{path}: I/O error: {source}")]
     Io {
         path: PathBuf,
         #[source]

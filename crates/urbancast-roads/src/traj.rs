@@ -38,7 +38,7 @@ impl Trajectory {
         }
         if let Some(k) = self.times.windows(2).position(|w| w[1] < w[0]) {
             return Err(RoadError::invalid(format!(
-                "trajectory {name}: timestamp {} goes back in time ({} < {})",
+                "trajectory {name}: timestamp at position {} (0-based) goes back in time ({} < {})",
                 k + 1,
                 self.times[k + 1],
                 self.times[k]

@@ -40,33 +40,9 @@ fn porto() -> Option<PathBuf> {
     }
 }
 
-/// Tiny reader of an OSM edge CSV (`shape` as WKT LINESTRING, `start_node`, `end_node`,
-/// `oneway`, `length`); road id = 0-based row.
+/// The Porto network through the crate's own OSM edge CSV reader.
 fn read_edges(path: &Path) -> RoadNetwork {
-    let mut rdr = csv::Reader::from_path(path).unwrap();
-    let h = rdr.headers().unwrap().clone();
-    let col = |name: &str| h.iter().position(|c| c == name).unwrap_or_else(|| panic!("no column {name}"));
-    let (cs, ca, cb, co, cl) = (col("shape"), col("start_node"), col("end_node"), col("oneway"), col("length"));
-    let mut specs = Vec::new();
-    for (row, rec) in rdr.records().enumerate() {
-        let rec = rec.unwrap();
-        let wkt = rec[cs].trim();
-        let inner = &wkt[wkt.find('(').unwrap() + 1..wkt.rfind(')').unwrap()];
-        let line = inner
-            .split(',')
-            .map(|p| {
-                let mut it = p.split_whitespace().map(|x| x.parse::<f64>().unwrap());
-                [it.next().unwrap(), it.next().unwrap()]
-            })
-            .collect();
-        let mut s = RoadSpec::new(row as u64, line);
-        s.start_node = Some(rec[ca].parse().unwrap());
-        s.end_node = Some(rec[cb].parse().unwrap());
-        s.oneway = Some(rec[co].eq_ignore_ascii_case("true"));
-        s.length_m = rec[cl].parse().ok();
-        specs.push(s);
-    }
-    RoadNetwork::from_junctions("porto-osm", specs, UTurns::OnlyIfDeadEnd).unwrap()
+    urbancast_roads::readers::read_osm_csv(path).expect("the Porto edge CSV reads")
 }
 
 #[test]

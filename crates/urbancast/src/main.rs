@@ -10,6 +10,7 @@ mod experiment;
 mod experiment_lightst;
 mod inspect;
 mod predict;
+mod traj;
 mod transfer;
 
 use std::process::ExitCode;
@@ -39,6 +40,9 @@ enum Command {
     /// Published experiment protocols as single commands.
     #[command(subcommand)]
     Experiment(experiment::Which),
+    /// Road networks and trajectories: inspect, map-match GPS, synthesise demand, zones, metrics.
+    #[command(subcommand)]
+    Traj(traj::Which),
     /// Read a city (any SPEC) and print what it holds; optionally write it in the CrossTReS layout.
     Inspect(inspect::Args),
 }
@@ -55,6 +59,7 @@ fn main() -> ExitCode {
         Command::Bench(w) => bench::run(w),
         Command::Experiment(w) => experiment::run(w),
         Command::Inspect(a) => inspect::run(a),
+        Command::Traj(w) => traj::run(w),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

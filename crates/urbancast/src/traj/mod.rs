@@ -1,0 +1,34 @@
+//! `urbancast traj`: road networks and trajectories — inspect a network, map-match raw GPS,
+//! synthesise trip demand, partition zones, evaluate generated trajectories.
+mod common;
+mod eval;
+mod matching;
+mod network;
+mod synth;
+mod zones;
+
+use anyhow::Result;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Which {
+    /// Read a road network (or build the synthetic city) and print what it holds.
+    Network(network::Args),
+    /// HMM map matching (Newson & Krumm): raw GPS → road sequences in HOSER CSV.
+    Match(matching::Args),
+    /// Synthetic trip demand on a network: gravity-model OD, habitual routes, timestamps.
+    Synth(synth::Args),
+    /// Balanced graph partition of the roads into zones (METIS) and zone transitions.
+    Zones(zones::Args),
+    /// Trajectory-generation metrics (HOSER's suite): real vs generated HOSER CSV.
+    Eval(eval::Args),
+}
+
+pub fn run(w: Which) -> Result<()> {
+    match w {
+        Which::Network(a) => network::run(a),
+        Which::Match(a) => matching::run(a),
+        Which::Synth(a) => synth::run(a),
+        Which::Zones(a) => zones::run(a),
+        Which::Eval(a) => eval::run(a),
+    }
+}

@@ -141,7 +141,7 @@ fn pems_file_trains_with_each_adjacency_kind() {
     let t = 576;
     let a = ndarray::Array3::<f64>::from_shape_fn((t, 3, 3), |(s, n, f)| {
         let day = (s % 288) as f64 / 288.0;
-        (100.0 + 50.0 * (6.28 * day).sin() + 10.0 * n as f64) * [1.0, 0.01, 0.5][f]
+        (100.0 + 50.0 * (std::f64::consts::TAU * day).sin() + 10.0 * n as f64) * [1.0, 0.01, 0.5][f]
     });
     let mut w = ndarray_npy::NpzWriter::new(std::fs::File::create(dir.path().join("PEMS98.npz")).unwrap());
     w.add_array("data", &a).unwrap();

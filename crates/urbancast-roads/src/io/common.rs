@@ -25,14 +25,14 @@ pub(crate) fn open_text(path: &Path) -> Result<Box<dyn BufRead + Send>> {
 /// A file being written, gzip-compressed when its name ends in `.gz`.
 pub(crate) enum Sink {
     Plain(BufWriter<File>),
-    Gz(GzEncoder<BufWriter<File>>),
+    Gz(Box<GzEncoder<BufWriter<File>>>),
 }
 
 impl Sink {
     pub(crate) fn create(path: &Path) -> Result<Sink> {
         let f = BufWriter::new(File::create(path).map_err(|e| RoadError::io(path, e))?);
         let gz = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"));
-        Ok(if gz { Sink::Gz(GzEncoder::new(f, Compression::default())) } else { Sink::Plain(f) })
+        Ok(if gz { Sink::Gz(Box::new(GzEncoder::new(f, Compression::default()))) } else { Sink::Plain(f) })
     }
     /// Flushes everything (and writes the gzip trailer).
     pub(crate) fn finish(self) -> io::Result<()> {

@@ -1,0 +1,12 @@
+//! urbancast-traj: route generation on road networks — a HOSER-style generator ("Holistic
+//! Semantic Representation for Navigational Trajectory Generation", Cao et al., AAAI 2025).
+//!
+//! * [`data`]: everything computed from the road network, zones and trajectories before any
+//!   tensor math — road features, the road graph (roads sharing an endpoint) with edge
+//!   features, the zone graph, candidate sets and their distance/angle features, training
+//!   batches;
+//! * [`model`]: the burn modules — road encoder (GATv2), zone encoder (GCN), gated fusion,
+//!   temporal features, causal transformer with a relative spatio-temporal bias (full and
+//!   incremental/cached decoding), navigator and time head.
+pub mod data;
+pub mod model;

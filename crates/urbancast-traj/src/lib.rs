@@ -10,3 +10,4 @@
 //!   incremental/cached decoding), navigator and time head.
 pub mod data;
 pub mod model;
+pub mod generate;

@@ -9,6 +9,8 @@ pub enum Which {
     Pretrain(PretrainArgs),
     /// LightST: training-step and inference time of the MTGNN teacher and the MLP student.
     Distill(crate::bench_distill::DistillBenchArgs),
+    /// Route generation: trajectories/s with beam search and next-step latency.
+    Traj(crate::bench_traj::Args),
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -85,5 +87,6 @@ pub fn run(w: Which) -> Result<()> {
         }
         Which::Pretrain(a) => crate::bench_pretrain::run(a),
         Which::Distill(a) => crate::bench_distill::run(a),
+        Which::Traj(a) => crate::bench_traj::run(a),
     }
 }

@@ -2,6 +2,7 @@
 mod bench;
 mod bench_distill;
 mod bench_pretrain;
+mod bench_traj;
 mod demo;
 mod distill;
 mod distill_args;

@@ -2,9 +2,11 @@
 //! synthesise trip demand, partition zones, evaluate generated trajectories.
 mod common;
 mod eval;
+mod generate;
 mod matching;
 mod network;
 mod synth;
+mod train;
 mod zones;
 
 use anyhow::Result;
@@ -19,6 +21,10 @@ pub enum Which {
     Synth(synth::Args),
     /// Balanced graph partition of the roads into zones (METIS) and zone transitions.
     Zones(zones::Args),
+    /// Train the HOSER-style route generator on trajectories (HOSER CSV).
+    Train(train::Args),
+    /// Generate routes with a trained generator (batched beam search or best-first).
+    Generate(generate::Args),
     /// Trajectory-generation metrics (HOSER's suite): real vs generated HOSER CSV.
     Eval(eval::Args),
 }
@@ -30,5 +36,7 @@ pub fn run(w: Which) -> Result<()> {
         Which::Synth(a) => synth::run(a),
         Which::Zones(a) => zones::run(a),
         Which::Eval(a) => eval::run(a),
+        Which::Train(a) => train::run(a),
+        Which::Generate(a) => generate::run(a),
     }
 }

@@ -1,0 +1,105 @@
+//! A trained generator on disk: one folder with the weights and everything needed to rebuild
+//! its inputs — `model.bpk` (weights + [`HoserConfig`]), `context.json` (the [`RoadContext`]:
+//! feature statistics, road graph, zones, zone operator), `meta.json` (time normalisation and
+//! the network's fingerprint, so that a model is never run on another network by mistake).
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+use urbancast_roads::RoadNetwork;
+
+use crate::data::{RoadContext, TimeNorm};
+use crate::model::{Hoser, HoserConfig, load_hoser, read_hoser_config, save_hoser};
+
+/// Identifies a road network: name, number of roads and a checksum of the road ids in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkFingerprint {
+    pub name: String,
+    pub roads: usize,
+    pub id_checksum: u64,
+}
+
+impl NetworkFingerprint {
+    pub fn of(net: &RoadNetwork) -> Self {
+        // FNV-1a over the ids in index order.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for r in &net.roads {
+            for b in r.id.to_le_bytes() {
+                h ^= b as u64;
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        NetworkFingerprint { name: net.name.clone(), roads: net.len(), id_checksum: h }
+    }
+}
+
+/// What `meta.json` holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BundleMeta {
+    pub network: NetworkFingerprint,
+    pub time_norm: TimeNorm,
+    /// Free-form facts about the training run (seed, epochs, data files, best accuracy, ...).
+    pub training: serde_json::Value,
+}
+
+/// A loaded generator.
+pub struct Bundle {
+    pub model: Hoser,
+    pub config: HoserConfig,
+    pub ctx: RoadContext,
+    pub meta: BundleMeta,
+}
+
+pub fn model_path(dir: &Path) -> PathBuf {
+    dir.join("model.bpk")
+}
+
+/// Writes the three files of a bundle into `dir` (created if needed).
+pub fn save_bundle(dir: &Path, model: &Hoser, ctx: &RoadContext, meta: &BundleMeta) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    save_hoser(model, model_path(dir)).with_context(|| format!("writing {}", model_path(dir).display()))?;
+    let write = |name: &str, v: String| {
+        let p = dir.join(name);
+        std::fs::write(&p, v).with_context(|| format!("writing {}", p.display()))
+    };
+    write("context.json", serde_json::to_string(ctx)?)?;
+    write("meta.json", serde_json::to_string_pretty(meta)?)?;
+    Ok(())
+}
+
+/// Writes only the weights (e.g. the best checkpoint so far) next to an existing bundle.
+pub fn save_weights(dir: &Path, model: &Hoser) -> Result<()> {
+    save_hoser(model, model_path(dir)).with_context(|| format!("writing {}", model_path(dir).display()))
+}
+
+/// Loads a bundle and checks that `net` is the network it was trained on.
+pub fn load_bundle(dir: &Path, net: &RoadNetwork, device: &Device) -> Result<Bundle> {
+    if !dir.is_dir() {
+        bail!("{}: not a model folder (expected model.bpk, context.json, meta.json)", dir.display());
+    }
+    let read = |name: &str| -> Result<String> {
+        let p = dir.join(name);
+        std::fs::read_to_string(&p).with_context(|| format!("{}: cannot read", p.display()))
+    };
+    let meta: BundleMeta =
+        serde_json::from_str(&read("meta.json")?).with_context(|| format!("{}/meta.json: not a bundle meta file", dir.display()))?;
+    let fp = NetworkFingerprint::of(net);
+    if meta.network != fp {
+        bail!(
+            "{}: the model was trained on network `{}` ({} roads, id checksum {:x}), not on `{}` ({} roads, id checksum {:x})",
+            dir.display(),
+            meta.network.name,
+            meta.network.roads,
+            meta.network.id_checksum,
+            fp.name,
+            fp.roads,
+            fp.id_checksum
+        );
+    }
+    let ctx: RoadContext = serde_json::from_str(&read("context.json")?)
+        .with_context(|| format!("{}/context.json: not a road context", dir.display()))?;
+    let config = read_hoser_config(model_path(dir)).with_context(|| format!("reading {}", model_path(dir).display()))?;
+    let model = load_hoser(model_path(dir), device).with_context(|| format!("loading {}", model_path(dir).display()))?;
+    Ok(Bundle { model, config, ctx, meta })
+}

@@ -1,7 +1,261 @@
-//! (being written)
-use anyhow::Result;
+//! `urbancast traj train`: trains the HOSER-style generator on trajectories (HOSER CSV) and
+//! writes a model bundle, the training log and curves, and the data splits.
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use serde_json::json;
+use urbancast_eval::plot_series::{SeriesPanel, series_plot};
+use urbancast_roads::io::{read_hoser_csv, write_hoser_csv};
+use urbancast_roads::{RoadNetwork, Trajectory};
+use urbancast_traj::bundle::{BundleMeta, NetworkFingerprint, save_bundle};
+use urbancast_traj::data::GraphTensors;
+use urbancast_traj::model::HoserConfig;
+use urbancast_traj::train::{TrainConfig, TrainLog, evaluate, fit, prepare_training, sized_config};
+use urbancast_transfer::device;
+
+use super::common::{NetworkArg, write_json};
+
 #[derive(clap::Args, Debug)]
-pub struct Args {}
-pub fn run(_a: Args) -> Result<()> {
-    anyhow::bail!("not yet")
+pub struct Args {
+    #[command(flatten)]
+    pub net: NetworkArg,
+    /// Trajectories (HOSER CSV: mm_id,user_id,traj_id,rid_list,time_list); repeat the flag to
+    /// concatenate several files.
+    #[arg(long = "train", required = true)]
+    pub train: Vec<PathBuf>,
+    /// Share of the trajectories held out for validation (model selection).
+    #[arg(long, default_value_t = 0.1)]
+    pub val_frac: f64,
+    /// Share of the trajectories held out for testing.
+    #[arg(long, default_value_t = 0.1)]
+    pub test_frac: f64,
+    /// Zones (METIS partition of the roads; at most roads / 4 are used).
+    #[arg(long, default_value_t = 300)]
+    pub zones: usize,
+    /// Epochs (overrides the config file).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Trajectories per batch (overrides the config file).
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Peak learning rate (overrides the config file).
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// At most this many batches per epoch (overrides the config file).
+    #[arg(long)]
+    pub max_batches: Option<usize>,
+    /// Seed of the split, the zones, the model initialisation and the batch order (overrides
+    /// the config file).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// TOML with optional tables `[model]` (fields of HoserConfig) and `[train]` (fields of
+    /// TrainConfig); flags override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Output folder: model.bpk, context.json, meta.json, train-log.json, training.png,
+    /// train.csv, val.csv, test.csv.
+    #[arg(long, default_value = "runs/traj-model")]
+    pub out: PathBuf,
+    /// `cpu`, or `cuda` / `cuda:N` in a build with the `cuda` feature.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+}
+
+/// The `--config` file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct FileConfig {
+    model: HoserConfig,
+    train: TrainConfig,
+}
+
+/// Reads one HOSER CSV and checks it against the network, with errors naming the file and
+/// the trajectory.
+fn read_checked(net: &RoadNetwork, path: &Path) -> Result<Vec<Trajectory>> {
+    if !path.is_file() {
+        bail!("{}: no such trajectory file", path.display());
+    }
+    let trajs = read_hoser_csv(path).with_context(|| format!("reading trajectories {}", path.display()))?;
+    if trajs.is_empty() {
+        bail!("{}: no trajectories in the file", path.display());
+    }
+    let name = |k: usize, t: &Trajectory| format!("{}: trajectory {} (#{k})", path.display(), t.id.as_deref().unwrap_or("<no id>"));
+    for (k, t) in trajs.iter().enumerate() {
+        t.validate().with_context(|| name(k, t))?;
+    }
+    let unknown: Vec<usize> = (0..trajs.len()).filter(|&k| net.indices_of(&trajs[k].roads).is_err()).collect();
+    if let Some(&k) = unknown.first() {
+        let err = net.indices_of(&trajs[k].roads).unwrap_err();
+        bail!(
+            "{}: {} of {} trajectories use road ids that are not in network `{}` ({} roads) — were they made on another network? First: {}: {err}",
+            path.display(),
+            unknown.len(),
+            trajs.len(),
+            net.name,
+            net.len(),
+            name(k, &trajs[k])
+        );
+    }
+    Ok(trajs)
+}
+
+fn load_config(a: &Args) -> Result<FileConfig> {
+    let mut c: FileConfig = match &a.config {
+        Some(p) => toml::from_str(&std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?)
+            .with_context(|| format!("{}: not a training configuration (tables [model] and [train])", p.display()))?,
+        None => FileConfig::default(),
+    };
+    let t = &mut c.train;
+    t.epochs = a.epochs.unwrap_or(t.epochs);
+    t.batch = a.batch.unwrap_or(t.batch);
+    t.lr = a.lr.unwrap_or(t.lr);
+    t.seed = a.seed.unwrap_or(t.seed);
+    if a.max_batches.is_some() {
+        t.max_batches_per_epoch = a.max_batches;
+    }
+    Ok(c)
+}
+
+pub fn run(a: Args) -> Result<()> {
+    let cfg = load_config(&a)?;
+    let net = a.net.load()?;
+    let mut all = Vec::new();
+    for p in &a.train {
+        all.extend(read_checked(&net, p)?);
+    }
+    let tc = &cfg.train;
+    let prep = prepare_training(&net, &all, a.zones, tc.seed, a.val_frac, a.test_frac)?;
+    let model_cfg = sized_config(&cfg.model, &prep.ctx)?;
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    for (name, ix) in [("train.csv", &prep.train_ix), ("val.csv", &prep.val_ix), ("test.csv", &prep.test_ix)] {
+        let part: Vec<Trajectory> = ix.iter().map(|&i| all[i].clone()).collect();
+        let p = a.out.join(name);
+        write_hoser_csv(&p, &part).with_context(|| format!("writing {}", p.display()))?;
+    }
+    let r = &prep.report;
+    println!(
+        "`{}`: {} roads, {} zones; {} trajectories from {} file(s) → {} / {} / {} (train / val / test) → {} / {} / {} samples \
+         ({} broken transitions, {} too short, {} steps capped away)",
+        net.name,
+        net.len(),
+        prep.zones.k,
+        all.len(),
+        a.train.len(),
+        prep.train_ix.len(),
+        prep.val_ix.len(),
+        prep.test_ix.len(),
+        prep.train.len(),
+        prep.val.len(),
+        prep.test.len(),
+        r.broken_transitions,
+        r.too_short,
+        r.capped_steps
+    );
+    let transitions: usize = all.iter().map(|t| t.roads.len().saturating_sub(1)).sum();
+    if r.broken_transitions * 10 > transitions {
+        eprintln!(
+            "warning: {} of {transitions} transitions are not road → successor in `{}`: were the trajectories made on another network?",
+            r.broken_transitions, net.name
+        );
+    }
+    let dev = device::by_name(&a.device)?;
+    let (best, log) = fit(&net, &prep.ctx, &prep.train, &prep.val, &prep.time_norm, &model_cfg, tc, &dev, Some(&a.out), true)?;
+    let test = if prep.test.is_empty() {
+        None
+    } else {
+        let graph = GraphTensors::new(&prep.ctx, &dev.clone().without_autodiff());
+        Some(evaluate(&best, &net, &prep.ctx, &graph, &prep.test, &prep.time_norm, tc.batch)?)
+    };
+    let training = json!({
+        "train_files": a.train.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+        "trajectories": all.len(),
+        "val_frac": a.val_frac,
+        "test_frac": a.test_frac,
+        "zones_requested": a.zones,
+        "zones": prep.zones.k,
+        "split": {
+            "train": {"trajectories": prep.train_ix.len(), "samples": prep.train.len()},
+            "val": {"trajectories": prep.val_ix.len(), "samples": prep.val.len()},
+            "test": {"trajectories": prep.test_ix.len(), "samples": prep.test.len()},
+        },
+        "prepare_report": prep.report,
+        "train_config": tc,
+        "model_config": model_cfg,
+        "parameters": best.num_params(),
+        "device": a.device,
+        "best_epoch": log.best_epoch,
+        "best_val_acc": log.best_val_acc,
+        "test": test,
+        "steps": log.steps,
+        "seconds": log.seconds,
+    });
+    let meta = BundleMeta { network: NetworkFingerprint::of(&net), time_norm: prep.time_norm, training };
+    save_bundle(&a.out, &best, &prep.ctx, &meta)?;
+    write_json(&a.out.join("train-log.json"), &log)?;
+    let png = a.out.join("training.png");
+    if let Err(e) = plot(&png, &log) {
+        eprintln!("warning: no training curves: {e:#}");
+    }
+    print_table(&log);
+    let test_txt = test.map_or(String::new(), |t| format!("; test acc {:.4}, time MAPE {:.4}", t.acc, t.time_mape));
+    println!(
+        "best epoch {}: val acc {:.4}{test_txt}; {} steps, {:.3} s per training step, {:.1} s in all; {} parameters",
+        log.best_epoch,
+        log.best_val_acc,
+        log.steps,
+        log.epochs.iter().map(|e| e.train_seconds).sum::<f64>() / log.steps.max(1) as f64,
+        log.seconds,
+        best.num_params()
+    );
+    println!(
+        "wrote {0}/model.bpk, context.json, meta.json, train-log.json, training.png, train.csv, val.csv, test.csv",
+        a.out.display()
+    );
+    Ok(())
+}
+
+fn print_table(log: &TrainLog) {
+    println!(
+        "{:>5} {:>9} {:>8} {:>8} {:>8} | {:>8} {:>8} {:>9} | {:>9} {:>7}",
+        "epoch", "loss", "ce", "time", "acc", "val acc", "val ce", "val MAPE", "lr end", "secs"
+    );
+    for e in &log.epochs {
+        let best = if e.epoch == log.best_epoch { " *" } else { "" };
+        println!(
+            "{:>5} {:>9.4} {:>8.4} {:>8.4} {:>8.4} | {:>8.4} {:>8.4} {:>9.4} | {:>9.2e} {:>7.1}{best}",
+            e.epoch,
+            e.train_loss,
+            e.train_ce,
+            e.train_time_loss,
+            e.train_acc,
+            e.val_acc,
+            e.val_ce,
+            e.val_time_mape.unwrap_or(f64::NAN),
+            e.lr_end,
+            e.seconds
+        );
+    }
+}
+
+fn plot(path: &Path, log: &TrainLog) -> Result<()> {
+    let col = |f: &dyn Fn(&urbancast_traj::train::EpochLog) -> f64| log.epochs.iter().map(|e| f(e) as f32).collect::<Vec<_>>();
+    let panels = [
+        SeriesPanel {
+            title: "loss, epoch means (black: training total = ce + time)".into(),
+            truth: col(&|e| e.train_loss),
+            preds: vec![
+                ("train ce".into(), col(&|e| e.train_ce)),
+                ("train time".into(), col(&|e| e.train_time_loss)),
+                ("val ce".into(), col(&|e| e.val_ce)),
+                ("val time MAPE".into(), col(&|e| e.val_time_mape.unwrap_or(f64::NAN))),
+            ],
+        },
+        SeriesPanel {
+            title: "next-step accuracy (black: validation)".into(),
+            truth: col(&|e| e.val_acc),
+            preds: vec![("train".into(), col(&|e| e.train_acc))],
+        },
+    ];
+    series_plot(path, "urbancast traj train", &panels, "epoch − 1", "")
 }

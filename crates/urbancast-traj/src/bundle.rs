@@ -12,7 +12,9 @@ use urbancast_roads::RoadNetwork;
 use crate::data::{RoadContext, TimeNorm};
 use crate::model::{Hoser, HoserConfig, load_hoser, read_hoser_config, save_hoser};
 
-/// Identifies a road network: name, number of roads and a checksum of the road ids in order.
+/// Identifies a road network: name, number of roads and a checksum of the road ids, centroids
+/// (to 1e-6°) and successor lists in order — two networks with the same ids but another layout
+/// (e.g. synthetic cities of different seeds) differ.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NetworkFingerprint {
     pub name: String,
@@ -22,12 +24,21 @@ pub struct NetworkFingerprint {
 
 impl NetworkFingerprint {
     pub fn of(net: &RoadNetwork) -> Self {
-        // FNV-1a over the ids in index order.
+        // FNV-1a over ids, rounded centroids and successors in index order.
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for r in &net.roads {
-            for b in r.id.to_le_bytes() {
+        let mut eat = |x: u64| {
+            for b in x.to_le_bytes() {
                 h ^= b as u64;
                 h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        for (r, succ) in net.roads.iter().zip(&net.successors) {
+            eat(r.id);
+            eat((r.centroid[0] * 1e6).round() as i64 as u64);
+            eat((r.centroid[1] * 1e6).round() as i64 as u64);
+            eat(succ.len() as u64);
+            for &s in succ {
+                eat(s as u64);
             }
         }
         NetworkFingerprint { name: net.name.clone(), roads: net.len(), id_checksum: h }

@@ -12,3 +12,6 @@ pub mod data;
 pub mod model;
 pub mod generate;
 pub mod bundle;
+pub mod train;
+pub mod scorer;
+pub mod od;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RoadError {
-    #[error("{path}: I/O error: {source}")]
+    #[error("{path}: cannot open or read: {source}")]
     Io {
         path: PathBuf,
         #[source]

@@ -33,6 +33,13 @@ pub enum KdForm {
 /// Prediction distillation between student and teacher predictions `[B, H, N, C]` (normalised
 /// units; the teacher's is a constant). `weights` `[B, N]` (mean 1 per sample) scale each node's
 /// term; `None` = all 1.
+///
+/// The KL form is written per node as the generalised KL `p log(p/q) − p + q` (p teacher, q
+/// student). Summed over the nodes with equal weights this is exactly `KL(p ‖ q)` (the `−p + q`
+/// parts cancel because both sum to 1), but every term is ≥ 0, so a weighted sum is still a
+/// divergence. Weighting the plain terms `p log(p/q)` is not: they can be negative, and the
+/// student then lowers the loss by moving softmax mass onto heavily weighted nodes — a bias
+/// (the first LightST runs of this project had KD terms below zero and a worse student).
 pub fn prediction_kd(student: Tensor<4>, teacher: Tensor<4>, weights: Option<Tensor<2>>, form: KdForm) -> Tensor<1> {
     let [b, _, n, _] = student.dims();
     let w = weights.map(|w| w.reshape([b, 1, n, 1]));
@@ -42,7 +49,8 @@ pub fn prediction_kd(student: Tensor<4>, teacher: Tensor<4>, weights: Option<Ten
             let log_ps = log_softmax(student.div_scalar(t), 2);
             let log_pt = log_softmax(teacher.clone().div_scalar(t), 2);
             let pt = softmax(teacher.div_scalar(t), 2);
-            let mut kl = pt * (log_pt - log_ps);
+            let ps = log_ps.clone().exp();
+            let mut kl = pt.clone() * (log_pt - log_ps) - pt + ps;
             if let Some(w) = w {
                 kl = kl * w;
             }

@@ -116,11 +116,18 @@ fn kl_distillation_by_hand() {
     let want = kl * (temp * temp) as f64;
     let got = vals(prediction_kd(s.clone(), tch.clone(), None, KdForm::Kl { temperature: temp }))[0] as f64;
     assert!((got - want).abs() < 1e-5, "{got} vs {want}");
-    // Node weights scale each node's term.
+    // Node weights scale each node's generalised-KL term p log(p/q) − p + q.
     let w = t(vec![2.0, 0.0], [1, 2]);
     let got_w = vals(prediction_kd(s.clone(), tch.clone(), Some(w), KdForm::Kl { temperature: temp }))[0] as f64;
-    let want_w = 2.0 * pt0 * (pt0 / ps0).ln() * (temp * temp) as f64;
+    let want_w = 2.0 * (pt0 * (pt0 / ps0).ln() - pt0 + ps0) * (temp * temp) as f64;
     assert!((got_w - want_w).abs() < 1e-5, "{got_w} vs {want_w}");
+    // Weighted, it stays a divergence: with all weight on the node where p log(p/q) < 0 (here
+    // node 1: p_T = 0.38 < p_S = 0.62) the plain term would be negative; the loss is not.
+    assert!(pt1 * (pt1 / ps1).ln() < 0.0);
+    let w1 = t(vec![0.0, 2.0], [1, 2]);
+    let got_w1 = vals(prediction_kd(s.clone(), tch.clone(), Some(w1), KdForm::Kl { temperature: temp }))[0] as f64;
+    let want_w1 = 2.0 * (pt1 * (pt1 / ps1).ln() - pt1 + ps1) * (temp * temp) as f64;
+    assert!(got_w1 > 0.0 && (got_w1 - want_w1).abs() < 1e-5, "{got_w1} vs {want_w1}");
     // Zero for identical predictions; MSE by hand.
     assert!(vals(prediction_kd(tch.clone(), tch.clone(), None, KdForm::Kl { temperature: 1.0 }))[0].abs() < 1e-7);
     let mse = vals(prediction_kd(s, tch, None, KdForm::Mse))[0];

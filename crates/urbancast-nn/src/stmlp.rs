@@ -5,7 +5,7 @@
 //! MLP layers with layer norm (`h + W2 · dropout(relu(W1 · LN(h)))`) follow; one linear layer
 //! produces all `H x C` outputs at once. Nodes never exchange information: the model has no
 //! adjacency input, so inference costs `O(N)` and needs no graph.
-use burn::module::{Module, ModuleVisitor, Param};
+use burn::module::{Module, Param};
 use burn::nn::{Dropout, DropoutConfig, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Int, Tensor};
@@ -92,13 +92,7 @@ impl StMlpConfig {
     pub fn init_seeded(&self, device: &Device, seed: u64) -> StMlp {
         device.seed(seed);
         let model = self.init(device);
-        struct Touch;
-        impl ModuleVisitor for Touch {
-            fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-                let _ = param.val();
-            }
-        }
-        model.visit(&mut Touch);
+        crate::seeded::materialize(&model);
         model
     }
 }

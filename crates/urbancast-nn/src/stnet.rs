@@ -1,7 +1,7 @@
 //! ST-net backbone (CrossTReS `STNet_nobn`): per-lag spatial block (shared weights) ->
 //! per-region LSTM over the lags -> `z = [last output || last hidden]` -> MLP head -> sigmoid.
 
-use burn::module::{Module, ModuleVisitor, Param};
+use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::{Device, Tensor, TensorData};
@@ -72,13 +72,7 @@ impl StNetConfig {
     pub fn init_seeded(&self, kind: SpatialKind, device: &Device, seed: u64) -> StNet {
         device.seed(seed);
         let model = self.init(kind, device);
-        struct Touch;
-        impl ModuleVisitor for Touch {
-            fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-                let _ = param.val();
-            }
-        }
-        model.visit(&mut Touch);
+        crate::seeded::materialize(&model);
         model
     }
 }

@@ -1,9 +1,8 @@
 //! Hyper-parameters and construction of [`Mtgnn`].
 
-use burn::module::{Module, ModuleVisitor, Param};
 use burn::nn::DropoutConfig;
 use burn::nn::conv::Conv2dConfig;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use super::graph::{GraphLearner, MixProp};
@@ -183,13 +182,7 @@ impl MtgnnConfig {
         self.validate()?;
         device.seed(seed);
         let model = self.try_init(device)?;
-        struct Touch;
-        impl ModuleVisitor for Touch {
-            fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-                let _ = param.val();
-            }
-        }
-        model.visit(&mut Touch);
+        crate::seeded::materialize(&model);
         Ok(model)
     }
 

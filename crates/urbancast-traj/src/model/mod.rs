@@ -29,7 +29,7 @@ mod types;
 
 use std::path::Path;
 
-use burn::module::{Module, ModuleVisitor, Param};
+use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 use urbancast_nn::checkpoint::{load_weights, read_config, save_module};
@@ -151,13 +151,7 @@ impl HoserConfig {
     pub fn init_seeded(&self, device: &Device, seed: u64) -> Hoser {
         device.seed(seed);
         let model = self.init(device);
-        struct Touch;
-        impl ModuleVisitor for Touch {
-            fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-                let _ = param.val();
-            }
-        }
-        model.visit(&mut Touch);
+        urbancast_nn::materialize(&model);
         model
     }
 }

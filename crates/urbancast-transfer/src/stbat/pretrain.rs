@@ -1,6 +1,5 @@
 //! STBaT pre-training: the STBLM objective and its alternation with each city's RIAM.
 use anyhow::{Result, bail};
-use burn::module::{ModuleVisitor, Param};
 use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
@@ -45,16 +44,7 @@ impl Stblm {
     }
 }
 
-/// Draws every lazily initialised parameter now (fixed order, so seeds reproduce).
-fn materialize<M: Module>(m: &M) {
-    struct Touch;
-    impl ModuleVisitor for Touch {
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            let _ = param.val();
-        }
-    }
-    m.visit(&mut Touch);
-}
+use urbancast_nn::materialize;
 
 /// Region densities and weights of one source city (all regions; NaN = inactive).
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -136,7 +136,7 @@ fn adamw_steps_reduce_the_loss() {
     let norm = fit_norm(&b.dt);
     let mut optim = AdamWConfig::new().with_weight_decay(0.01).init();
     let mut losses = vec![];
-    for _ in 0..12 {
+    for _ in 0..40 {
         let emb = model.encode_graph(g.inputs());
         let out = model.forward(&emb, &t.tokens(), &t.cands());
         let parts = model.loss(&out, &t.target, &t.dt, &t.valid, &norm);
@@ -146,7 +146,10 @@ fn adamw_steps_reduce_the_loss() {
     }
     eprintln!("losses {losses:?}");
     assert!(losses.iter().all(|v| v.is_finite()));
-    assert!(losses[11] < 0.7 * losses[0], "loss did not drop: {losses:?}");
+    // Adam on a tiny model wobbles at first (and the exact path differs between CPUs), so
+    // compare the mean of the last five steps with the first loss rather than one step.
+    let tail = losses[35..].iter().sum::<f32>() / 5.0;
+    assert!(tail < 0.6 * losses[0], "loss did not drop: {losses:?}");
     // The trained model still works without autodiff.
     let valid = model.valid();
     let d = Device::flex();

@@ -100,6 +100,15 @@ fn generate_samples_ods_from_training_trips_or_reads_them() {
     // --from defaults to <model>/train.csv; the same seed gives the same routes.
     ok(&urbancast(&["traj", "generate", "--model", "m", "--sample", "20", "--beam", "2", "--out", "h.csv"], w));
     assert_eq!(read_hoser_csv(w.join("h.csv")).unwrap(), generated);
+    // Evaluation split by the requested OD: all 20 requests came from training trips.
+    let t = ok(&urbancast(
+        &["traj", "eval", "--real", "g.real.csv", "--generated", "g.csv", "--train", "m/train.csv", "--intended", "g.real.csv", "--out", "e"],
+        w,
+    ));
+    assert!(t.contains("JSD trip distance"), "{t}");
+    let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(w.join("e/metrics.json")).unwrap()).unwrap();
+    assert_eq!((m["train_od"]["n_generated"].as_u64(), m["test_od"]["n_generated"].as_u64()), (Some(20), Some(0)), "{m}");
+    assert_eq!(m["train_od"]["n_real"].as_u64(), Some(20), "{m}");
 
     // OD CSV (Unix seconds or ISO times), best-first search.
     let (a, b) = (&trips[0], &trips[1]);
@@ -119,6 +128,10 @@ fn generate_samples_ods_from_training_trips_or_reads_them() {
     assert_eq!((generated[0].origin(), generated[0].times[0]), (a.origin(), a.times[0]));
     assert_eq!((generated[1].origin(), generated[1].times[0]), (b.origin(), 1_446_710_472));
     assert!(!w.join("o/od.real.csv").exists());
+    fails_cleanly(
+        &urbancast(&["traj", "eval", "--real", "g.real.csv", "--generated", "g.csv", "--intended", "od.csv"], w),
+        &["od.csv", "2 requests for 20 generated"],
+    );
 
     // Bad inputs.
     std::fs::write(w.join("bad.csv"), format!("origin_id,destination_id,start_time\n{},{},0\n{},987654321,0\n", a.origin(), a.destination(), a.origin())).unwrap();

@@ -3,8 +3,12 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use urbancast_eval::traj_metrics::{evaluate_split, histograms, report::markdown, write_report};
+use std::path::Path;
+
+use anyhow::bail;
+use urbancast_eval::traj_metrics::{EvalConfig, evaluate_split_by, histograms, report::markdown, write_report};
 use urbancast_roads::io::read_hoser_csv;
+use urbancast_traj::od::read_od_csv;
 
 use super::common::NetworkArg;
 
@@ -22,6 +26,12 @@ pub struct Args {
     /// train-OD split; without it every OD counts as a test OD.
     #[arg(long)]
     pub train: Option<PathBuf>,
+    /// The requests behind the generated trajectories, row i for generated trajectory i: the
+    /// `<out>.real.csv` that `traj generate --sample` writes (HOSER CSV) or the `--od` CSV
+    /// (origin_id,destination_id,start_time). Generated trajectories are then split into
+    /// train/test OD by the OD they were asked for, not by where they ended.
+    #[arg(long)]
+    pub intended: Option<PathBuf>,
     /// Output folder: metrics.json, metrics.md, histograms.png.
     #[arg(long, default_value = "runs/traj-eval")]
     pub out: PathBuf,
@@ -40,10 +50,42 @@ pub fn run(a: Args) -> Result<()> {
             .collect(),
         None => HashSet::new(),
     };
-    let report = evaluate_split(&net, &real, &generated, &train_ods)?;
+    let intended = match &a.intended {
+        Some(p) => {
+            let ods = read_intended(p)?;
+            if ods.len() != generated.len() {
+                bail!(
+                    "{}: {} requests for {} generated trajectories in {} (row i must be the request behind generated trajectory i)",
+                    p.display(),
+                    ods.len(),
+                    generated.len(),
+                    a.generated.display()
+                );
+            }
+            Some(ods)
+        }
+        None => None,
+    };
+    let report =
+        evaluate_split_by(&net, &real, &generated, intended.as_deref(), |o, d| train_ods.contains(&(o, d)), EvalConfig::default())?;
     let hist = histograms(&net, &real, &generated)?;
     write_report(&a.out, &report, &hist)?;
     println!("{}", markdown(&report));
     println!("wrote {}/metrics.json, metrics.md, histograms.png", a.out.display());
     Ok(())
+}
+
+/// (origin, destination) road ids of each row of an OD request CSV or a HOSER CSV.
+fn read_intended(p: &Path) -> Result<Vec<(u64, u64)>> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(p).with_context(|| format!("{}: cannot open the intended-OD file", p.display()))?;
+    let mut header = String::new();
+    std::io::BufReader::new(file).read_line(&mut header).with_context(|| format!("{}: cannot read its header", p.display()))?;
+    let header = header.to_ascii_lowercase();
+    if header.contains("origin_id") {
+        Ok(read_od_csv(p)?.iter().map(|s| (s.origin, s.dest)).collect())
+    } else {
+        let t = read_hoser_csv(p).with_context(|| format!("reading intended ODs {}", p.display()))?;
+        Ok(t.iter().map(|t| (t.origin(), t.destination())).collect())
+    }
 }

@@ -1,4 +1,5 @@
 //! urbancast-eval: masked metrics, result tables, JSON/CSV reports and plots.
+pub mod anomaly;
 pub mod horizon;
 pub mod metrics;
 pub mod plot;

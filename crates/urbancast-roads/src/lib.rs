@@ -7,6 +7,7 @@ pub mod geo;
 pub mod io;
 pub mod matching;
 pub mod network;
+pub mod outliers;
 pub mod path;
 pub mod readers;
 pub mod spatial;

@@ -15,3 +15,5 @@ pub mod bundle;
 pub mod train;
 pub mod scorer;
 pub mod od;
+pub mod lmtad;
+pub mod kd;

@@ -15,6 +15,8 @@
 //!    factor switchable), differentiable in the student logits only.
 mod gather;
 mod loss;
+mod targets;
 
 pub use gather::{MIN_MASS, gather_candidate_distribution, gather_candidate_row, gather_candidate_rows};
 pub use loss::{KD_MASKED_LOGIT, kd_loss, temper};
+pub use targets::{KdConfig, TargetStats, TeacherTargets, window_tokens};

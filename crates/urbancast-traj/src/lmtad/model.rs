@@ -199,6 +199,13 @@ impl LmTad {
     /// the inference helpers) verify that on the host.
     pub fn forward(&self, tokens: Tensor<2, Int>) -> Result<Tensor<3>> {
         let [b, t] = tokens.dims();
+        let h = self.hidden(tokens)?.reshape([b * t, self.config.n_embd]);
+        Ok(self.logits_of(h).reshape([b, t, self.config.vocab_size]))
+    }
+
+    /// Final hidden states `[B, T, n_embd]` (after the last layer norm) of tokens `[B, T]`.
+    pub fn hidden(&self, tokens: Tensor<2, Int>) -> Result<Tensor<3>> {
+        let [b, t] = tokens.dims();
         let c = &self.config;
         ensure!(t > 0 && b > 0, "empty token batch [{b}, {t}]");
         ensure!(t <= c.block_size, "sequence of {t} positions exceeds the model's block_size {}", c.block_size);
@@ -210,9 +217,12 @@ impl LmTad {
         for block in &self.blocks {
             x = block.forward(x, &mask);
         }
-        let h = self.ln_f.forward(x).reshape([b * t, c.n_embd]);
-        let logits = h.matmul(self.wte.weight.val().transpose()); // tied: h · Eᵀ
-        Ok(logits.reshape([b, t, c.vocab_size]))
+        Ok(self.ln_f.forward(x))
+    }
+
+    /// Logits `[N, V]` of hidden states `h [N, n_embd]` (tied embeddings: `h · Eᵀ`).
+    pub fn logits_of(&self, h: Tensor<2>) -> Tensor<2> {
+        h.matmul(self.wte.weight.val().transpose())
     }
 
     /// Mean next-token cross entropy of `tokens [B, L]` (inputs `tokens[:, ..L-1]`, targets

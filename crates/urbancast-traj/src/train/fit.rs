@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail, ensure};
 use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams};
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
 use urbancast_nn::clip::clip_global_norm;
 use urbancast_roads::RoadNetwork;
@@ -15,6 +15,7 @@ use urbancast_roads::RoadNetwork;
 use super::eval::{EvalStats, evaluate_batches};
 use super::{EpochLog, TrainConfig, TrainLog};
 use crate::bundle::{BundleMeta, NetworkFingerprint, save_bundle, save_weights};
+use crate::kd::{KdConfig, TeacherTargets, kd_loss};
 use crate::data::{BatchTensors, Batcher, GraphTensors, RoadContext, Sample, TimeNorm, TrajBatch};
 use crate::model::{GraphInputs, Hoser, HoserConfig};
 
@@ -53,12 +54,20 @@ fn bar(len: u64, show: bool) -> ProgressBar {
     pb
 }
 
+/// Cross-task distillation during [`fit_distilled`]: the frozen teacher's cached candidate
+/// distributions for the training samples (same order) and the settings.
+pub struct Distill<'a> {
+    pub targets: &'a TeacherTargets,
+    pub cfg: KdConfig,
+}
+
 /// Step-weighted sums of one epoch's training metrics.
 #[derive(Default)]
 struct Sums {
     loss: f64,
     ce: f64,
     time: f64,
+    kd: f64,
     targets: usize,
     correct: usize,
     steps: usize,
@@ -87,6 +96,35 @@ pub fn fit(
     out_dir: Option<&Path>,
     progress: bool,
 ) -> Result<(Hoser, TrainLog)> {
+    fit_distilled(net, ctx, train, val, time_norm, model_cfg, cfg, device, out_dir, progress, None)
+}
+
+/// [`fit`] with an optional distillation term: the loss becomes `CE + time + λ·KL` where KL
+/// is [`kd_loss`] between the teacher's cached distribution (`kd.targets`, built for `train`
+/// in the same order) and the student's candidate logits at every distilled step.
+#[allow(clippy::too_many_arguments)]
+pub fn fit_distilled(
+    net: &RoadNetwork,
+    ctx: &RoadContext,
+    train: &[Sample],
+    val: &[Sample],
+    time_norm: &TimeNorm,
+    model_cfg: &HoserConfig,
+    cfg: &TrainConfig,
+    device: &Device,
+    out_dir: Option<&Path>,
+    progress: bool,
+    kd: Option<&Distill<'_>>,
+) -> Result<(Hoser, TrainLog)> {
+    if let Some(kd) = kd {
+        kd.cfg.validate()?;
+        ensure!(
+            kd.targets.len() == train.len(),
+            "teacher targets cover {} samples but there are {} training samples",
+            kd.targets.len(),
+            train.len()
+        );
+    }
     ensure!(cfg.epochs > 0, "at least one epoch is needed");
     ensure!(cfg.batch > 0, "batch size must be at least 1");
     ensure!(cfg.lr > 0.0 && cfg.lr.is_finite(), "learning rate must be positive, got {}", cfg.lr);
@@ -130,12 +168,25 @@ pub fn fit(
             let out = model.forward(&emb, &(&bt).into(), &(&bt).into());
             let parts = model.loss(&out, &bt.target, &bt.dt_secs, &bt.valid, time_norm);
             let (correct, counted) = model.next_step_accuracy(&out, &bt.target, &bt.valid);
-            let mut grads = GradientsParams::from_grads(parts.total.backward(), &model);
+            let mut total_t = parts.total.clone();
+            let mut kd_value = 0.0;
+            if let Some(kd) = kd {
+                let (q, w) = kd.targets.batch(&tb, idx)?;
+                let (m, k) = (tb.b * tb.l, tb.k);
+                let q = Tensor::<2>::from_data(TensorData::new(q, [m, k]), &ad);
+                let w = Tensor::<1>::from_data(TensorData::new(w, [m]), &ad);
+                let logits = out.logits.clone().reshape([m, k]);
+                let mask = bt.cand_mask.clone().reshape([m, k]);
+                let kl = kd_loss(logits, mask, q, kd.cfg.tau, kd.cfg.scale_tau_sq, Some(w))?;
+                kd_value = kl.clone().into_scalar::<f32>() as f64;
+                total_t = total_t + kl.mul_scalar(kd.cfg.lambda);
+            }
+            let mut grads = GradientsParams::from_grads(total_t.clone().backward(), &model);
             if cfg.clip_norm > 0.0 && cfg.clip_norm.is_finite() {
                 clip_global_norm(&model, &mut grads, cfg.clip_norm);
             }
             model = optim.step(lr, model, grads);
-            let total = parts.total.into_scalar::<f32>() as f64;
+            let total = total_t.into_scalar::<f32>() as f64;
             if !total.is_finite() {
                 bail!("the training loss became {total} at step {step} (epoch {epoch}, learning rate {lr:.3e})");
             }
@@ -143,6 +194,7 @@ pub fn fit(
             s.loss += total * w;
             s.ce += parts.ce.into_scalar::<f32>() as f64 * w;
             s.time += parts.time.into_scalar::<f32>() as f64 * w;
+            s.kd += kd_value * w;
             s.targets += counted;
             s.correct += correct;
             s.steps += tb.num_valid();
@@ -157,6 +209,7 @@ pub fn fit(
             train_loss: per(s.loss, s.targets),
             train_ce: per(s.ce, s.targets),
             train_time_loss: per(s.time, s.targets),
+            train_kd: kd.map(|_| per(s.kd, s.targets)),
             train_acc: per(s.correct as f64, s.steps),
             val_acc: v.acc,
             val_ce: v.ce,
@@ -166,8 +219,9 @@ pub fn fit(
             train_seconds,
             seconds: t0.elapsed().as_secs_f64(),
         };
+        let kd_part = e.train_kd.map(|x| format!(", kd {x:.4}")).unwrap_or_default();
         let line = format!(
-            "epoch {epoch}/{}: loss {:.4} (ce {:.4}, time {:.4}) acc {:.4} | val acc {:.4} ce {:.4} | lr {:.2e} | {:.1} s",
+            "epoch {epoch}/{}: loss {:.4} (ce {:.4}, time {:.4}{kd_part}) acc {:.4} | val acc {:.4} ce {:.4} | lr {:.2e} | {:.1} s",
             cfg.epochs, e.train_loss, e.train_ce, e.train_time_loss, e.train_acc, e.val_acc, e.val_ce, e.lr_end, e.seconds
         );
         if progress {

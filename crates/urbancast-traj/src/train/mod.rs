@@ -32,7 +32,7 @@ mod prepare;
 use serde::{Deserialize, Serialize};
 
 pub use eval::{EvalStats, evaluate, evaluate_batches};
-pub use fit::{fit, sized_config};
+pub use fit::{Distill, fit, fit_distilled, sized_config};
 pub use prepare::{Prepared, prepare_training, split_indices, zones_for};
 
 /// Optimiser, schedule and loop settings. Missing fields in a serialised config take their
@@ -116,6 +116,9 @@ pub struct EpochLog {
     pub train_ce: f64,
     /// HOSER's time MAPE in `ln(1 + Δt)` space.
     pub train_time_loss: f64,
+    /// Mean distillation term (before λ) when distilling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_kd: Option<f64>,
     pub train_acc: f64,
     pub val_acc: f64,
     pub val_ce: f64,

@@ -7,6 +7,8 @@ mod matching;
 mod network;
 mod synth;
 mod train;
+mod teacher;
+mod anomalies;
 mod zones;
 
 use anyhow::Result;
@@ -23,10 +25,18 @@ pub enum Which {
     Zones(zones::Args),
     /// Train the HOSER-style route generator on trajectories (HOSER CSV).
     Train(train::Args),
+    /// Train the route generator with an LM-TAD teacher (cross-task distillation): the flags
+    /// of `traj train`, with `--teacher` required.
+    Distill(train::Args),
     /// Generate routes with a trained generator (batched beam search or best-first).
     Generate(generate::Args),
     /// Trajectory-generation metrics (HOSER's suite): real vs generated HOSER CSV.
     Eval(eval::Args),
+    /// Train the LM-TAD teacher (a causal transformer over grid-cell tokens) on trajectories.
+    Teacher(teacher::Args),
+    /// Anomaly detection with a trained LM-TAD teacher: log-perplexity scores, mean + 3σ
+    /// threshold, synthetic detour / route-switch outliers, F1 and PR-AUC.
+    Anomalies(anomalies::Args),
 }
 
 pub fn run(w: Which) -> Result<()> {
@@ -37,6 +47,14 @@ pub fn run(w: Which) -> Result<()> {
         Which::Zones(a) => zones::run(a),
         Which::Eval(a) => eval::run(a),
         Which::Train(a) => train::run(a),
+        Which::Distill(a) => {
+            if a.teacher.is_none() {
+                anyhow::bail!("`traj distill` needs --teacher DIR (an LM-TAD folder from `urbancast traj teacher`); without a teacher use `traj train`");
+            }
+            train::run(a)
+        }
         Which::Generate(a) => generate::run(a),
+        Which::Teacher(a) => teacher::run(a),
+        Which::Anomalies(a) => anomalies::run(a),
     }
 }

@@ -6,15 +6,18 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use serde_json::json;
 use urbancast_eval::plot_series::{SeriesPanel, series_plot};
-use urbancast_roads::io::{read_hoser_csv, write_hoser_csv};
-use urbancast_roads::{RoadNetwork, Trajectory};
+use urbancast_roads::io::write_hoser_csv;
+use urbancast_roads::Trajectory;
 use urbancast_traj::bundle::{BundleMeta, NetworkFingerprint, save_bundle};
 use urbancast_traj::data::GraphTensors;
 use urbancast_traj::model::HoserConfig;
-use urbancast_traj::train::{TrainConfig, TrainLog, evaluate, fit, prepare_training, sized_config};
+use burn::tensor::Device;
+use urbancast_traj::kd::{KdConfig, TeacherTargets};
+use urbancast_traj::train::{Distill, TrainConfig, TrainLog, evaluate, fit_distilled, prepare_training, sized_config};
 use urbancast_transfer::device;
 
 use super::common::{NetworkArg, write_json};
+use super::teacher::{load_teacher, read_checked};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -60,6 +63,36 @@ pub struct Args {
     /// `cpu`, or `cuda` / `cuda:N` in a build with the `cuda` feature.
     #[arg(long, default_value = "cpu")]
     pub device: String,
+    /// Distil from this LM-TAD teacher folder (written by `urbancast traj teacher`): the loss
+    /// becomes CE + time + λ·τ²·KL(teacher ‖ student) over the candidates of every step.
+    #[arg(long)]
+    pub teacher: Option<PathBuf>,
+    /// Distillation defaults: the thesis's values for `porto` (λ 0.006, τ 2.5, w 4) or
+    /// `beijing` (λ 0.0014, τ 4.37, w 7); the config file's `[kd]` table and the flags below
+    /// override them.
+    #[arg(long, value_enum)]
+    pub kd_preset: Option<KdPreset>,
+    /// Distillation weight λ.
+    #[arg(long)]
+    pub kd_lambda: Option<f64>,
+    /// Distillation temperature τ.
+    #[arg(long)]
+    pub kd_tau: Option<f64>,
+    /// Teacher window w (tokens of the prefix the teacher reads).
+    #[arg(long)]
+    pub kd_window: Option<usize>,
+    /// Distil only each trajectory's last step (the public fork) instead of every position.
+    #[arg(long)]
+    pub kd_last_only: bool,
+    /// Leave out the τ² factor of the KL term (the public fork).
+    #[arg(long)]
+    pub kd_no_tau_sq: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum KdPreset {
+    Porto,
+    Beijing,
 }
 
 /// The `--config` file.
@@ -68,36 +101,7 @@ pub struct Args {
 struct FileConfig {
     model: HoserConfig,
     train: TrainConfig,
-}
-
-/// Reads one HOSER CSV and checks it against the network, with errors naming the file and
-/// the trajectory.
-fn read_checked(net: &RoadNetwork, path: &Path) -> Result<Vec<Trajectory>> {
-    if !path.is_file() {
-        bail!("{}: no such trajectory file", path.display());
-    }
-    let trajs = read_hoser_csv(path).with_context(|| format!("reading trajectories {}", path.display()))?;
-    if trajs.is_empty() {
-        bail!("{}: no trajectories in the file", path.display());
-    }
-    let name = |k: usize, t: &Trajectory| format!("{}: trajectory {} (#{k})", path.display(), t.id.as_deref().unwrap_or("<no id>"));
-    for (k, t) in trajs.iter().enumerate() {
-        t.validate().with_context(|| name(k, t))?;
-    }
-    let unknown: Vec<usize> = (0..trajs.len()).filter(|&k| net.indices_of(&trajs[k].roads).is_err()).collect();
-    if let Some(&k) = unknown.first() {
-        let err = net.indices_of(&trajs[k].roads).unwrap_err();
-        bail!(
-            "{}: {} of {} trajectories use road ids that are not in network `{}` ({} roads) — were they made on another network? First: {}: {err}",
-            path.display(),
-            unknown.len(),
-            trajs.len(),
-            net.name,
-            net.len(),
-            name(k, &trajs[k])
-        );
-    }
-    Ok(trajs)
+    kd: Option<KdConfig>,
 }
 
 fn load_config(a: &Args) -> Result<FileConfig> {
@@ -115,6 +119,26 @@ fn load_config(a: &Args) -> Result<FileConfig> {
         t.max_batches_per_epoch = a.max_batches;
     }
     Ok(c)
+}
+
+/// The distillation settings: preset, then the config file's `[kd]`, then the flags.
+fn kd_config(a: &Args, file: Option<&KdConfig>) -> Result<KdConfig> {
+    let mut k = match (a.kd_preset, file) {
+        (_, Some(f)) => f.clone(),
+        (Some(KdPreset::Beijing), None) => KdConfig::beijing(),
+        _ => KdConfig::porto(),
+    };
+    k.lambda = a.kd_lambda.unwrap_or(k.lambda);
+    k.tau = a.kd_tau.unwrap_or(k.tau);
+    k.window = a.kd_window.unwrap_or(k.window);
+    if a.kd_last_only {
+        k.all_positions = false;
+    }
+    if a.kd_no_tau_sq {
+        k.scale_tau_sq = false;
+    }
+    k.validate()?;
+    Ok(k)
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -160,7 +184,37 @@ pub fn run(a: Args) -> Result<()> {
         );
     }
     let dev = device::by_name(&a.device)?;
-    let (best, log) = fit(&net, &prep.ctx, &prep.train, &prep.val, &prep.time_norm, &model_cfg, tc, &dev, Some(&a.out), true)?;
+    let kd = match &a.teacher {
+        None => {
+            if cfg.kd.is_some() || a.kd_lambda.is_some() || a.kd_tau.is_some() || a.kd_window.is_some() {
+                bail!("distillation settings given without --teacher");
+            }
+            None
+        }
+        Some(dir) => {
+            let kcfg = kd_config(&a, cfg.kd.as_ref())?;
+            let (teacher, tok, _) = load_teacher(dir, &net, &Device::flex())?;
+            let grid = tok.grid;
+            let targets = TeacherTargets::build(&net, &teacher, &grid, &prep.train, &kcfg, true)?;
+            let st = &targets.stats;
+            println!(
+                "teacher {}: {} distilled steps over {} distinct windows in {:.1} s (λ {}, τ {}, w {}, {}, {})",
+                dir.display(),
+                st.steps,
+                st.windows,
+                st.seconds,
+                kcfg.lambda,
+                kcfg.tau,
+                kcfg.window,
+                if kcfg.all_positions { "every position" } else { "last step only" },
+                if kcfg.scale_tau_sq { "τ²·KL" } else { "KL without τ²" }
+            );
+            Some((targets, kcfg))
+        }
+    };
+    let distill = kd.as_ref().map(|(targets, cfg)| Distill { targets, cfg: cfg.clone() });
+    let (best, log) =
+        fit_distilled(&net, &prep.ctx, &prep.train, &prep.val, &prep.time_norm, &model_cfg, tc, &dev, Some(&a.out), true, distill.as_ref())?;
     let test = if prep.test.is_empty() {
         None
     } else {
@@ -189,6 +243,7 @@ pub fn run(a: Args) -> Result<()> {
         "test": test,
         "steps": log.steps,
         "seconds": log.seconds,
+        "distillation": kd.as_ref().map(|(t, c)| json!({"teacher": a.teacher, "config": c, "targets": t.stats})),
     });
     let meta = BundleMeta { network: NetworkFingerprint::of(&net), time_norm: prep.time_norm, training };
     save_bundle(&a.out, &best, &prep.ctx, &meta)?;
@@ -242,13 +297,14 @@ fn plot(path: &Path, log: &TrainLog) -> Result<()> {
     let col = |f: &dyn Fn(&urbancast_traj::train::EpochLog) -> f64| log.epochs.iter().map(|e| f(e) as f32).collect::<Vec<_>>();
     let panels = [
         SeriesPanel {
-            title: "loss, epoch means (black: training total = ce + time)".into(),
+            title: "loss, epoch means (black: training total = ce + time [+ λ·kd])".into(),
             truth: col(&|e| e.train_loss),
             preds: vec![
                 ("train ce".into(), col(&|e| e.train_ce)),
                 ("train time".into(), col(&|e| e.train_time_loss)),
                 ("val ce".into(), col(&|e| e.val_ce)),
                 ("val time MAPE".into(), col(&|e| e.val_time_mape.unwrap_or(f64::NAN))),
+                ("train kd (before λ)".into(), col(&|e| e.train_kd.unwrap_or(f64::NAN))),
             ],
         },
         SeriesPanel {

@@ -4,7 +4,8 @@
 //! validation loss kept.
 //!
 //! Departures from nanoGPT: burn's AdamW decays *every* parameter (nanoGPT exempts the
-//! 1-d ones — here only the LayerNorm scales); epochs over shuffled trajectories instead of
+//! 1-d ones — here only the LayerNorm scales); epochs over length-bucketed shuffled batches of
+//! trajectories ([`crate::data::Batcher`], as the generator's training) instead of
 //! random crops of a token stream; training sequences longer than `block_size + 1` tokens are
 //! truncated to their first `block_size + 1` tokens (counted in [`LmTadTrainLog::truncated`]).
 use std::time::Instant;
@@ -14,13 +15,11 @@ use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressStyle};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 use urbancast_nn::clip::clip_global_norm;
 
 use super::{LmTad, LmTadConfig, check_sequence, token_nll, token_tensor};
+use crate::data::Batcher;
 
 /// Optimiser, schedule and loop settings. Missing fields in a serialised config take their
 /// defaults; unknown fields are an error.
@@ -194,20 +193,20 @@ pub fn fit(
         .with_beta_2(cfg.beta2)
         .with_epsilon(1e-8)
         .init();
-    let n_batches = train.len().div_ceil(cfg.batch);
+    // Length-bucketed batches (as the generator's training): far less padding than uniformly
+    // shuffled batches of trips whose lengths vary by a factor of ten.
+    let batcher = Batcher::new(train.iter().map(Vec::len).collect(), cfg.batch, cfg.seed ^ 0x1A7A_D5EE_D000_0000);
+    let n_batches = batcher.num_batches();
     let per_epoch = cfg.max_batches_per_epoch.map_or(n_batches, |m| m.clamp(1, n_batches));
     let planned = cfg.epochs * per_epoch;
     let mut log = LmTadTrainLog { best_val_loss: f64::INFINITY, planned_steps: planned, truncated: cut_t + cut_v, ..Default::default() };
     let mut best: Option<LmTad> = None;
-    let mut order: Vec<usize> = (0..train.len()).collect();
-    let mut rng = StdRng::seed_from_u64(cfg.seed ^ 0x1A7A_D5EE_D000_0000);
     let pb = bar(planned as u64, progress);
     let mut step = 0usize;
     for epoch in 1..=cfg.epochs {
         let t0 = Instant::now();
-        order.shuffle(&mut rng);
         let (mut sum, mut count, mut lr) = (0.0f64, 0usize, 0.0);
-        for idx in order.chunks(cfg.batch).take(per_epoch) {
+        for idx in batcher.epoch(epoch as u64 - 1).iter().take(per_epoch) {
             lr = cfg.lr_at(step, planned);
             step += 1;
             let rows: Vec<Vec<u32>> = idx.iter().map(|&i| train[i].clone()).collect();

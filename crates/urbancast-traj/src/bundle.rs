@@ -43,6 +43,25 @@ impl NetworkFingerprint {
         }
         NetworkFingerprint { name: net.name.clone(), roads: net.len(), id_checksum: h }
     }
+
+    /// Fails, saying what was trained on which network, unless `net` is this network;
+    /// `what` names the thing (e.g. "the model", "the teacher").
+    pub fn ensure_matches(&self, net: &RoadNetwork, dir: &Path, what: &str) -> Result<()> {
+        let fp = NetworkFingerprint::of(net);
+        if *self != fp {
+            bail!(
+                "{}: {what} was trained on network `{}` ({} roads, id checksum {:x}), not on `{}` ({} roads, id checksum {:x}) — pass the --network (and --network-seed) it was trained on",
+                dir.display(),
+                self.name,
+                self.roads,
+                self.id_checksum,
+                fp.name,
+                fp.roads,
+                fp.id_checksum
+            );
+        }
+        Ok(())
+    }
 }
 
 /// What `meta.json` holds.
@@ -95,19 +114,7 @@ pub fn load_bundle(dir: &Path, net: &RoadNetwork, device: &Device) -> Result<Bun
     };
     let meta: BundleMeta =
         serde_json::from_str(&read("meta.json")?).with_context(|| format!("{}/meta.json: not a bundle meta file", dir.display()))?;
-    let fp = NetworkFingerprint::of(net);
-    if meta.network != fp {
-        bail!(
-            "{}: the model was trained on network `{}` ({} roads, id checksum {:x}), not on `{}` ({} roads, id checksum {:x})",
-            dir.display(),
-            meta.network.name,
-            meta.network.roads,
-            meta.network.id_checksum,
-            fp.name,
-            fp.roads,
-            fp.id_checksum
-        );
-    }
+    meta.network.ensure_matches(net, dir, "the model")?;
     let ctx: RoadContext = serde_json::from_str(&read("context.json")?)
         .with_context(|| format!("{}/context.json: not a road context", dir.display()))?;
     let config = read_hoser_config(model_path(dir)).with_context(|| format!("reading {}", model_path(dir).display()))?;

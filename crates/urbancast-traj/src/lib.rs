@@ -17,3 +17,4 @@ pub mod scorer;
 pub mod od;
 pub mod lmtad;
 pub mod kd;
+mod progress;

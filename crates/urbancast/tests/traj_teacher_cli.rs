@@ -243,7 +243,7 @@ fn bad_input_fails_cleanly() {
     let anomalies = |extra: &[&str]| urbancast(&[&["traj", "anomalies", "--out", "an"][..], extra].concat(), w);
     fails_cleanly(&anomalies(&["--teacher", "nowhere"]), &["nowhere", "no such teacher folder"]);
     fails_cleanly(&anomalies(&["--teacher", "."]), &["meta.json", "not a teacher folder"]);
-    fails_cleanly(&anomalies(&["--teacher", "tm", "--network-seed", "8"]), &["tm", "trained on another network", "synthetic-city"]);
+    fails_cleanly(&anomalies(&["--teacher", "tm", "--network-seed", "8"]), &["tm", "the teacher was trained on network", "synthetic-city"]);
     fails_cleanly(&anomalies(&["--teacher", "tm", "--k", "-1"]), &["--k -1", "k must be"]);
     fails_cleanly(&anomalies(&["--teacher", "tm", "--settings", "3x"]), &["3x", "LEVEL:PROB"]);
     fails_cleanly(&anomalies(&["--teacher", "tm", "--settings", "3:1.5"]), &["3:1.5", "LEVEL:PROB"]);

@@ -18,7 +18,6 @@ use std::time::Instant;
 use anyhow::{Result, bail, ensure};
 use burn::tensor::activation::softmax;
 use burn::tensor::{Int, Tensor, TensorData};
-use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use urbancast_roads::RoadNetwork;
@@ -155,13 +154,7 @@ impl TeacherTargets {
         let (model, device) = plain(teacher);
         let mut order: Vec<usize> = (0..windows.len()).collect();
         order.sort_by_key(|&w| windows[w].len());
-        let pb = if progress { ProgressBar::new(order.len() as u64) } else { ProgressBar::hidden() };
-        pb.set_style(
-            ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} windows {elapsed} (eta {eta})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        pb.set_prefix("teacher");
+        let pb = crate::progress::bar(order.len() as u64, "teacher", "windows", progress);
         let mut out: Vec<Vec<f32>> = vec![Vec::new(); req.len()];
         let mut start = 0;
         while start < order.len() {

@@ -14,7 +14,6 @@ use anyhow::{Result, bail, ensure};
 use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::tensor::Device;
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use urbancast_nn::clip::clip_global_norm;
 
@@ -127,19 +126,6 @@ pub struct LmTadTrainLog {
     pub seconds: f64,
 }
 
-fn bar(len: u64, show: bool) -> ProgressBar {
-    if !show {
-        return ProgressBar::hidden();
-    }
-    let pb = ProgressBar::new(len);
-    pb.set_style(
-        ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} steps {elapsed} (eta {eta}) {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    pb.set_prefix("LM-TAD");
-    pb
-}
 
 /// Checks and truncates sequences; returns them with the number truncated.
 fn prepare(what: &str, seqs: &[Vec<u32>], cfg: &LmTadConfig) -> Result<(Vec<Vec<u32>>, usize)> {
@@ -201,7 +187,7 @@ pub fn fit(
     let planned = cfg.epochs * per_epoch;
     let mut log = LmTadTrainLog { best_val_loss: f64::INFINITY, planned_steps: planned, truncated: cut_t + cut_v, ..Default::default() };
     let mut best: Option<LmTad> = None;
-    let pb = bar(planned as u64, progress);
+    let pb = crate::progress::bar(planned as u64, "LM-TAD", "steps", progress);
     let mut step = 0usize;
     for epoch in 1..=cfg.epochs {
         let t0 = Instant::now();
@@ -238,7 +224,7 @@ pub fn fit(
             seconds: t0.elapsed().as_secs_f64(),
         };
         if progress {
-            pb.println(format!(
+            crate::progress::note(&pb, format!(
                 "epoch {epoch}/{}: loss {:.4} | val loss {:.4} | lr {:.2e} | {:.1} s",
                 cfg.epochs, e.train_loss, e.val_loss, e.lr_end, e.seconds
             ));

@@ -8,7 +8,6 @@ use anyhow::{Context, Result, bail, ensure};
 use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::tensor::{Device, Tensor, TensorData};
-use indicatif::{ProgressBar, ProgressStyle};
 use urbancast_nn::clip::clip_global_norm;
 use urbancast_roads::RoadNetwork;
 
@@ -40,19 +39,6 @@ pub fn sized_config(cfg: &HoserConfig, ctx: &RoadContext) -> Result<HoserConfig>
     Ok(c)
 }
 
-fn bar(len: u64, show: bool) -> ProgressBar {
-    if !show {
-        return ProgressBar::hidden();
-    }
-    let pb = ProgressBar::new(len);
-    pb.set_style(
-        ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} steps {elapsed} (eta {eta}) {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    pb.set_prefix("training");
-    pb
-}
 
 /// Cross-task distillation during [`fit_distilled`]: the frozen teacher's cached candidate
 /// distributions for the training samples (same order) and the settings.
@@ -153,7 +139,7 @@ pub fn fit_distilled(
     let mut log = TrainLog { best_val_acc: f64::NEG_INFINITY, planned_steps: planned, ..Default::default() };
     let mut best: Option<Hoser> = None;
     let (mut step, mut bad) = (0usize, 0usize);
-    let pb = bar(planned as u64, progress);
+    let pb = crate::progress::bar(planned as u64, "training", "steps", progress);
     for epoch in 1..=cfg.epochs {
         let t0 = Instant::now();
         let mut s = Sums::default();
@@ -225,7 +211,7 @@ pub fn fit_distilled(
             cfg.epochs, e.train_loss, e.train_ce, e.train_time_loss, e.train_acc, e.val_acc, e.val_ce, e.lr_end, e.seconds
         );
         if progress {
-            pb.println(line);
+            crate::progress::note(&pb, line);
         }
         pb.set_message(format!("epoch {epoch}: val acc {:.4}", e.val_acc));
         let improved = e.val_acc > log.best_val_acc || best.is_none();

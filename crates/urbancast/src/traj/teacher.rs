@@ -139,19 +139,7 @@ pub(super) fn load_teacher(dir: &Path, net: &RoadNetwork, device: &Device) -> Re
     let text = std::fs::read_to_string(&mp)
         .with_context(|| format!("{}: cannot read: not a teacher folder? (expected {expect})", mp.display()))?;
     let meta: TeacherMeta = serde_json::from_str(&text).with_context(|| format!("{}: not a teacher meta file", mp.display()))?;
-    let fp = NetworkFingerprint::of(net);
-    if meta.network != fp {
-        bail!(
-            "{}: the teacher was trained on another network: `{}` ({} roads, id checksum {:x}), not `{}` ({} roads, id checksum {:x}) — pass the --network (and --network-seed) it was trained on",
-            dir.display(),
-            meta.network.name,
-            meta.network.roads,
-            meta.network.id_checksum,
-            fp.name,
-            fp.roads,
-            fp.id_checksum
-        );
-    }
+    meta.network.ensure_matches(net, dir, "the teacher")?;
     let (model, grid) = load_lmtad_dir(dir, device).with_context(|| format!("loading the LM-TAD teacher {}", dir.display()))?;
     let tok = Tokenizer::new(grid, net).with_context(|| format!("{}: grid vs network `{}`", dir.display(), net.name))?;
     Ok((model, tok, meta))

@@ -47,7 +47,7 @@ pub use checkpoint::{load_stnet, load_weights, read_config, save_module, save_st
 pub use error::{NnError, Result};
 pub use lstm::{FusedLstm, FusedLstmConfig, fused_lstm, reference_lstm};
 pub use mtgnn::{Mtgnn, MtgnnConfig, MtgnnOut, load_mtgnn, save_mtgnn};
-pub use seeded::materialize;
+pub use seeded::{materialize, seeded, try_seeded};
 pub use spatial::{Conv3x3, normalized_adjacency, reference_conv3x3};
 pub use stmlp::{StMlp, StMlpConfig, StMlpOut, load_stmlp, save_stmlp};
 pub use stnet::{Space, SpatialKind, StNet, StNetConfig, StOut};

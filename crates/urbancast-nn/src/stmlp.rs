@@ -90,10 +90,7 @@ impl StMlpConfig {
     /// Seeds the device RNG and materialises every parameter in a fixed order (same seed, same
     /// weights). The burn-flex RNG is process-global: do not initialise tensors concurrently.
     pub fn init_seeded(&self, device: &Device, seed: u64) -> StMlp {
-        device.seed(seed);
-        let model = self.init(device);
-        crate::seeded::materialize(&model);
-        model
+        crate::seeded::seeded(device, seed, || self.init(device))
     }
 }
 

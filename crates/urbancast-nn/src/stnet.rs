@@ -70,10 +70,7 @@ impl StNetConfig {
     /// immediately in a fixed order, so the same seed gives the same weights. The RNG of
     /// burn-flex is process-global: do not initialise other tensors concurrently.
     pub fn init_seeded(&self, kind: SpatialKind, device: &Device, seed: u64) -> StNet {
-        device.seed(seed);
-        let model = self.init(kind, device);
-        crate::seeded::materialize(&model);
-        model
+        crate::seeded::seeded(device, seed, || self.init(kind, device))
     }
 }
 

@@ -180,10 +180,7 @@ impl MtgnnConfig {
     /// The RNG of burn-flex is process-global: do not initialise other tensors concurrently.
     pub fn try_init_seeded(&self, device: &Device, seed: u64) -> Result<Mtgnn> {
         self.validate()?;
-        device.seed(seed);
-        let model = self.try_init(device)?;
-        crate::seeded::materialize(&model);
-        Ok(model)
+        crate::seeded::try_seeded(device, seed, || self.try_init(device))
     }
 
     /// Seeded [`MtgnnConfig::init`] (see [`MtgnnConfig::try_init_seeded`]).

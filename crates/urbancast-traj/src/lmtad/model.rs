@@ -86,10 +86,7 @@ impl LmTadConfig {
     /// gives the same weights. (The burn-flex RNG is process-global: do not initialise
     /// concurrently.)
     pub fn init_seeded(&self, device: &Device, seed: u64) -> Result<LmTad> {
-        device.seed(seed);
-        let model = self.init(device)?;
-        urbancast_nn::materialize(&model);
-        Ok(model)
+        urbancast_nn::try_seeded(device, seed, || self.init(device))
     }
 }
 

@@ -149,10 +149,7 @@ impl HoserConfig {
     /// Seeds the device RNG and materialises every parameter in a fixed order (same seed, same
     /// weights). The burn-flex RNG is process-global: do not initialise concurrently.
     pub fn init_seeded(&self, device: &Device, seed: u64) -> Hoser {
-        device.seed(seed);
-        let model = self.init(device);
-        urbancast_nn::materialize(&model);
-        model
+        urbancast_nn::seeded(device, seed, || self.init(device))
     }
 }
 

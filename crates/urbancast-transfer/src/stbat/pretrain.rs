@@ -28,14 +28,11 @@ impl Stblm {
     /// Wraps `net` with a projector `2J -> proj_dim -> proj_dim` drawn from `seed`.
     pub fn new(net: StNet, proj_dim: usize, device: &Device, seed: u64) -> Stblm {
         let j = net.config().z_dim();
-        device.seed(seed);
-        let m = Stblm {
+        seeded(device, seed, || Stblm {
             net,
             proj1: LinearConfig::new(2 * j, proj_dim).init(device),
             proj2: LinearConfig::new(proj_dim, proj_dim).init(device),
-        };
-        materialize(&m);
-        m
+        })
     }
 
     /// `[R, J]` means and standard deviations -> `[R, proj_dim]`.
@@ -44,7 +41,7 @@ impl Stblm {
     }
 }
 
-use urbancast_nn::materialize;
+use urbancast_nn::seeded;
 
 /// Region densities and weights of one source city (all regions; NaN = inactive).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -131,9 +128,7 @@ impl CityRiam {
                 (Tensor::<2>::from_data(TensorData::new(eye, [ra, ra]), device), 1, None)
             }
         };
-        device.seed(seed);
-        let riam = Riam::new(input.dims()[1], classes, cfg.embed_dim, j, device);
-        materialize(&riam);
+        let riam = seeded(device, seed, || Riam::new(input.dims()[1], classes, cfg.embed_dim, j, device));
         let idx: Vec<i64> = active.iter().map(|&r| r as i64).collect();
         Ok(CityRiam {
             name: city.name.clone(),

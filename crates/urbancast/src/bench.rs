@@ -11,6 +11,8 @@ pub enum Which {
     Distill(crate::bench_distill::DistillBenchArgs),
     /// Route generation: trajectories/s with beam search and next-step latency.
     Traj(crate::bench_traj::Args),
+    /// Cross-task distillation: teacher-target build time and per-step cost, vanilla vs distilled.
+    TrajKd(crate::bench_traj_kd::Args),
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -73,7 +75,13 @@ pub fn run(w: Which) -> Result<()> {
                 warmup: a.warmup,
                 iters: a.iters,
             };
-            if opts.channels.is_empty() || opts.channels.contains(&0) || opts.batch == 0 || opts.height == 0 || opts.width == 0 || opts.iters == 0 {
+            if opts.channels.is_empty()
+                || opts.channels.contains(&0)
+                || opts.batch == 0
+                || opts.height == 0
+                || opts.width == 0
+                || opts.iters == 0
+            {
                 anyhow::bail!("bench sizes must be > 0 (channels, batch, height, width, iters)");
             }
             let report = urbancast_nn::bench_stnet(&opts);
@@ -88,5 +96,6 @@ pub fn run(w: Which) -> Result<()> {
         Which::Pretrain(a) => crate::bench_pretrain::run(a),
         Which::Distill(a) => crate::bench_distill::run(a),
         Which::Traj(a) => crate::bench_traj::run(a),
+        Which::TrajKd(a) => crate::bench_traj_kd::run(a),
     }
 }

@@ -3,6 +3,7 @@ mod bench;
 mod bench_distill;
 mod bench_pretrain;
 mod bench_traj;
+mod bench_traj_kd;
 mod demo;
 mod distill;
 mod distill_args;

@@ -263,7 +263,10 @@ fn distill_trains_the_generator_with_the_teacher() {
     synth_and_teacher(w, "300", "tm");
     std::fs::write(w.join("tiny.toml"), format!("{TINY_HOSER}\n[train]\nbatch = 16\nlr = 0.01\n")).unwrap();
     let base = ["--train", "t.csv", "--config", "tiny.toml", "--epochs", "2", "--max-batches", "3", "--seed", "3"];
-    let t = ok(&urbancast(&[&["traj", "distill", "--teacher", "tm", "--kd-lambda", "0.5", "--kd-tau", "2", "--out", "dm"][..], &base[..]].concat(), w));
+    let t = ok(&urbancast(
+        &[&["traj", "distill", "--teacher", "tm", "--kd-lambda", "0.5", "--kd-tau", "2", "--out", "dm"][..], &base[..]].concat(),
+        w,
+    ));
     assert!(t.contains("distinct windows") && t.contains("every position") && t.contains("τ²·KL"), "{t}");
     let meta = json(&w.join("dm/meta.json"));
     let kd = &meta["training"]["distillation"];
@@ -276,7 +279,11 @@ fn distill_trains_the_generator_with_the_teacher() {
     }
     // The fork's variant: last step only, no τ²; the Beijing preset's window.
     let t = ok(&urbancast(
-        &[&["traj", "train", "--teacher", "tm", "--kd-preset", "beijing", "--kd-last-only", "--kd-no-tau-sq", "--out", "dl"][..], &base[..]].concat(),
+        &[
+            &["traj", "train", "--teacher", "tm", "--kd-preset", "beijing", "--kd-last-only", "--kd-no-tau-sq", "--out", "dl"][..],
+            &base[..],
+        ]
+        .concat(),
         w,
     ));
     assert!(t.contains("last step only") && t.contains("without τ²"), "{t}");
@@ -296,4 +303,22 @@ fn distill_trains_the_generator_with_the_teacher() {
     ok(&urbancast(&["traj", "synth", "--network-seed", "8", "--trips", "200", "--zones", "8", "--out", "o.csv"], w));
     ok(&urbancast(&[&["traj", "teacher", "--network-seed", "8", "--train", "o.csv", "--out", "to"][..], &TINY[..]].concat(), w));
     fails_cleanly(&urbancast(&[&["traj", "distill", "--teacher", "to", "--out", "x"][..], &base[..]].concat(), w), &["to"]);
+}
+
+#[test]
+fn bench_traj_kd_times_vanilla_and_distilled_steps() {
+    let d = tempfile::tempdir().unwrap();
+    let w = d.path();
+    let args = ["bench", "traj-kd", "--trips", "200", "--batch", "16", "--steps", "2", "--repeats", "2", "--json", "k.json"];
+    let t = ok(&urbancast(&args, w));
+    assert!(t.contains("ms/step") && t.contains("step overhead") && t.contains("teacher targets"), "{t}");
+    let v = json(&w.join("k.json"));
+    assert_eq!(v["vanilla_s_per_step"].as_array().unwrap().len(), 2);
+    assert_eq!(v["distilled_s_per_step"].as_array().unwrap().len(), 2);
+    assert!(v["step_ratio"].as_f64().unwrap() > 0.0);
+    // every position of every training sample is distilled: steps = Σ (len − 1) > samples
+    let (steps, samples) = (v["targets"]["steps"].as_u64().unwrap(), v["training_samples"].as_u64().unwrap());
+    assert!(steps > samples && v["targets"]["windows"].as_u64().unwrap() > 0, "{v}");
+    // more steps than batches: a clear error, no panic
+    fails_cleanly(&urbancast(&["bench", "traj-kd", "--trips", "40", "--batch", "16", "--steps", "50"], w), &["batches of 16", "--steps"]);
 }

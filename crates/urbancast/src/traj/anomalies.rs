@@ -19,8 +19,8 @@ use urbancast_roads::outliers::{LMTAD_SETTINGS, OutlierConfig, OutlierKind, Outl
 use urbancast_traj::lmtad::{LmTad, Tokenizer, anomaly_scores};
 use urbancast_transfer::device;
 
-use super::common::{NetworkArg, write_json};
-use super::teacher::{load_teacher, read_checked};
+use super::common::{NetworkArg, read_checked, write_json};
+use super::teacher::load_teacher;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {

@@ -1,14 +1,14 @@
 //! `urbancast traj`: road networks and trajectories — inspect a network, map-match raw GPS,
 //! synthesise trip demand, partition zones, evaluate generated trajectories.
-mod common;
+mod anomalies;
+pub(crate) mod common;
 mod eval;
 mod generate;
 mod matching;
 mod network;
 mod synth;
+pub(crate) mod teacher;
 mod train;
-mod teacher;
-mod anomalies;
 mod zones;
 
 use anyhow::Result;
@@ -49,7 +49,9 @@ pub fn run(w: Which) -> Result<()> {
         Which::Train(a) => train::run(a),
         Which::Distill(a) => {
             if a.teacher.is_none() {
-                anyhow::bail!("`traj distill` needs --teacher DIR (an LM-TAD folder from `urbancast traj teacher`); without a teacher use `traj train`");
+                anyhow::bail!(
+                    "`traj distill` needs --teacher DIR (an LM-TAD folder from `urbancast traj teacher`); without a teacher use `traj train`"
+                );
             }
             train::run(a)
         }

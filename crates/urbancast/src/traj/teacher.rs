@@ -9,7 +9,7 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use urbancast_eval::plot_series::{SeriesPanel, series_plot};
-use urbancast_roads::io::{read_hoser_csv, write_hoser_csv};
+use urbancast_roads::io::write_hoser_csv;
 use urbancast_roads::{RoadNetwork, Trajectory};
 use urbancast_traj::bundle::NetworkFingerprint;
 use urbancast_traj::lmtad::{
@@ -19,22 +19,14 @@ use urbancast_traj::lmtad::{
 use urbancast_traj::train::split_indices;
 use urbancast_transfer::device;
 
-use super::common::{NetworkArg, write_json};
+use super::common::{LoopArgs, TrajData, write_json};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(flatten)]
-    pub net: NetworkArg,
-    /// Trajectories (HOSER CSV: mm_id,user_id,traj_id,rid_list,time_list); repeat the flag to
-    /// concatenate several files.
-    #[arg(long = "train", required = true)]
-    pub train: Vec<PathBuf>,
-    /// Share of the trajectories held out for validation (model selection).
-    #[arg(long, default_value_t = 0.1)]
-    pub val_frac: f64,
-    /// Share of the trajectories held out for testing.
-    #[arg(long, default_value_t = 0.1)]
-    pub test_frac: f64,
+    pub data: TrajData,
+    #[command(flatten)]
+    pub run: LoopArgs,
     /// Grid cell side in degrees (the vocabulary: one token per cell, plus PAD / SOT / EOT).
     #[arg(long, default_value_t = urbancast_traj::lmtad::DEFAULT_CELL_DEG)]
     pub cell_deg: f64,
@@ -54,21 +46,6 @@ pub struct Args {
     /// Dropout probability during training (overrides the config file).
     #[arg(long)]
     pub dropout: Option<f64>,
-    /// Epochs (overrides the config file).
-    #[arg(long)]
-    pub epochs: Option<usize>,
-    /// Trajectories per batch (overrides the config file).
-    #[arg(long)]
-    pub batch: Option<usize>,
-    /// Peak learning rate (overrides the config file).
-    #[arg(long)]
-    pub lr: Option<f64>,
-    /// At most this many batches per epoch (overrides the config file).
-    #[arg(long)]
-    pub max_batches: Option<usize>,
-    /// Seed of the split, the initialisation and the batch order (overrides the config file).
-    #[arg(long)]
-    pub seed: Option<u64>,
     /// TOML with optional tables `[model]` (fields of LmTadConfig but vocab_size / pad_token,
     /// which come from the grid) and `[train]` (fields of LmTadTrainConfig); flags override it.
     #[arg(long)]
@@ -77,9 +54,6 @@ pub struct Args {
     /// training.png, train.csv, val.csv, test.csv.
     #[arg(long, default_value = "runs/lmtad")]
     pub out: PathBuf,
-    /// `cpu`, or `cuda` / `cuda:N` in a build with the `cuda` feature.
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
 }
 
 /// The `--config` file.
@@ -92,45 +66,15 @@ struct FileConfig {
 
 /// `meta.json` of a teacher folder.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(super) struct TeacherMeta {
+pub(crate) struct TeacherMeta {
     pub network: NetworkFingerprint,
     /// Free-form facts about the training run (files, split, configs, losses, timings).
     pub training: serde_json::Value,
 }
 
-/// Reads one HOSER CSV and checks it against the network, with errors naming the file and
-/// the trajectory (as `traj train` does).
-pub(super) fn read_checked(net: &RoadNetwork, path: &Path) -> Result<Vec<Trajectory>> {
-    if !path.is_file() {
-        bail!("{}: no such trajectory file", path.display());
-    }
-    let trajs = read_hoser_csv(path).with_context(|| format!("reading trajectories {}", path.display()))?;
-    if trajs.is_empty() {
-        bail!("{}: no trajectories in the file", path.display());
-    }
-    let name = |k: usize, t: &Trajectory| format!("{}: trajectory {} (#{k})", path.display(), t.id.as_deref().unwrap_or("<no id>"));
-    for (k, t) in trajs.iter().enumerate() {
-        t.validate().with_context(|| name(k, t))?;
-    }
-    let unknown: Vec<usize> = (0..trajs.len()).filter(|&k| net.indices_of(&trajs[k].roads).is_err()).collect();
-    if let Some(&k) = unknown.first() {
-        let err = net.indices_of(&trajs[k].roads).unwrap_err();
-        bail!(
-            "{}: {} of {} trajectories use road ids that are not in network `{}` ({} roads) — were they made on another network? First: {}: {err}",
-            path.display(),
-            unknown.len(),
-            trajs.len(),
-            net.name,
-            net.len(),
-            name(k, &trajs[k])
-        );
-    }
-    Ok(trajs)
-}
-
 /// Loads a teacher folder written by `traj teacher` and checks that `net` is the network it
 /// was trained on.
-pub(super) fn load_teacher(dir: &Path, net: &RoadNetwork, device: &Device) -> Result<(LmTad, Tokenizer, TeacherMeta)> {
+pub(crate) fn load_teacher(dir: &Path, net: &RoadNetwork, device: &Device) -> Result<(LmTad, Tokenizer, TeacherMeta)> {
     let expect = format!("{WEIGHTS_FILE}, {CONFIG_FILE}, {GRID_FILE}, meta.json written by `urbancast traj teacher`");
     if !dir.is_dir() {
         bail!("{}: no such teacher folder (expected {expect})", dir.display());
@@ -162,13 +106,7 @@ fn load_config(a: &Args) -> Result<FileConfig> {
     m.block_size = a.block.unwrap_or(m.block_size);
     m.dropout = a.dropout.unwrap_or(m.dropout);
     let t = &mut c.train;
-    t.epochs = a.epochs.unwrap_or(t.epochs);
-    t.batch = a.batch.unwrap_or(t.batch);
-    t.lr = a.lr.unwrap_or(t.lr);
-    t.seed = a.seed.unwrap_or(t.seed);
-    if a.max_batches.is_some() {
-        t.max_batches_per_epoch = a.max_batches;
-    }
+    a.run.apply(&mut t.epochs, &mut t.batch, &mut t.lr, &mut t.seed, &mut t.max_batches_per_epoch);
     if t.epochs == 0 || t.batch == 0 {
         bail!("--epochs and --batch must be at least 1");
     }
@@ -177,14 +115,11 @@ fn load_config(a: &Args) -> Result<FileConfig> {
 
 pub fn run(a: Args) -> Result<()> {
     let cfg = load_config(&a)?;
-    let net = a.net.load()?;
-    let mut all = Vec::new();
-    for p in &a.train {
-        all.extend(read_checked(&net, p)?);
-    }
+    let (net, all) = a.data.load()?;
     let tc = &cfg.train;
-    let (train_ix, val_ix, test_ix) = split_indices(all.len(), a.val_frac, a.test_frac, tc.seed)
-        .with_context(|| format!("splitting {} trajectories (--val-frac {}, --test-frac {})", all.len(), a.val_frac, a.test_frac))?;
+    let (train_ix, val_ix, test_ix) = split_indices(all.len(), a.data.val_frac, a.data.test_frac, tc.seed).with_context(|| {
+        format!("splitting {} trajectories (--val-frac {}, --test-frac {})", all.len(), a.data.val_frac, a.data.test_frac)
+    })?;
     if train_ix.is_empty() || val_ix.is_empty() {
         bail!(
             "{} trajectories split into {} / {} / {} (train / val / test): training and validation both need trajectories (the best epoch is chosen on validation)",
@@ -203,7 +138,7 @@ pub fn run(a: Args) -> Result<()> {
     let (train_seqs, val_seqs) = (encode(&train_ix)?, encode(&val_ix)?);
     let model_cfg = LmTadConfig { vocab_size: grid.vocab_size(), pad_token: grid.pad(), ..cfg.model.clone() };
     model_cfg.validate()?;
-    let dev = device::by_name(&a.device)?;
+    let dev = device::by_name(&a.run.device)?;
 
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     for (name, ix) in [("train.csv", &train_ix), ("val.csv", &val_ix), ("test.csv", &test_ix)] {
@@ -221,7 +156,7 @@ pub fn run(a: Args) -> Result<()> {
         grid.cell_deg,
         grid.vocab_size(),
         all.len(),
-        a.train.len(),
+        a.data.train.len(),
         train_ix.len(),
         val_ix.len(),
         test_ix.len(),
@@ -230,10 +165,10 @@ pub fn run(a: Args) -> Result<()> {
     let (model, log) = fit(&train_seqs, &val_seqs, &model_cfg, tc, &dev, true)?;
     let secs_per_step = log.seconds / log.steps.max(1) as f64;
     let training = json!({
-        "train_files": a.train.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+        "train_files": a.data.files(),
         "trajectories": all.len(),
-        "val_frac": a.val_frac,
-        "test_frac": a.test_frac,
+        "val_frac": a.data.val_frac,
+        "test_frac": a.data.test_frac,
         "seed": tc.seed,
         "split": {"train": train_ix.len(), "val": val_ix.len(), "test": test_ix.len()},
         "cell_deg": grid.cell_deg,
@@ -242,7 +177,7 @@ pub fn run(a: Args) -> Result<()> {
         "model_config": model_cfg,
         "train_config": tc,
         "parameters": model.num_params(),
-        "device": a.device,
+        "device": a.run.device,
         "best_epoch": log.best_epoch,
         "best_val_loss": log.best_val_loss,
         "final_train_loss": log.epochs.last().map(|e| e.train_loss),

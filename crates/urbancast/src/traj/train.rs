@@ -3,55 +3,31 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use burn::tensor::Device;
 use serde::Deserialize;
 use serde_json::json;
 use urbancast_eval::plot_series::{SeriesPanel, series_plot};
-use urbancast_roads::io::write_hoser_csv;
 use urbancast_roads::Trajectory;
+use urbancast_roads::io::write_hoser_csv;
 use urbancast_traj::bundle::{BundleMeta, NetworkFingerprint, save_bundle};
 use urbancast_traj::data::GraphTensors;
-use urbancast_traj::model::HoserConfig;
-use burn::tensor::Device;
 use urbancast_traj::kd::{KdConfig, TeacherTargets};
+use urbancast_traj::model::HoserConfig;
 use urbancast_traj::train::{Distill, TrainConfig, TrainLog, evaluate, fit_distilled, prepare_training, sized_config};
 use urbancast_transfer::device;
 
-use super::common::{NetworkArg, write_json};
-use super::teacher::{load_teacher, read_checked};
+use super::common::{LoopArgs, TrajData, write_json};
+use super::teacher::load_teacher;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(flatten)]
-    pub net: NetworkArg,
-    /// Trajectories (HOSER CSV: mm_id,user_id,traj_id,rid_list,time_list); repeat the flag to
-    /// concatenate several files.
-    #[arg(long = "train", required = true)]
-    pub train: Vec<PathBuf>,
-    /// Share of the trajectories held out for validation (model selection).
-    #[arg(long, default_value_t = 0.1)]
-    pub val_frac: f64,
-    /// Share of the trajectories held out for testing.
-    #[arg(long, default_value_t = 0.1)]
-    pub test_frac: f64,
+    pub data: TrajData,
+    #[command(flatten)]
+    pub run: LoopArgs,
     /// Zones (METIS partition of the roads; at most roads / 4 are used).
     #[arg(long, default_value_t = 300)]
     pub zones: usize,
-    /// Epochs (overrides the config file).
-    #[arg(long)]
-    pub epochs: Option<usize>,
-    /// Trajectories per batch (overrides the config file).
-    #[arg(long)]
-    pub batch: Option<usize>,
-    /// Peak learning rate (overrides the config file).
-    #[arg(long)]
-    pub lr: Option<f64>,
-    /// At most this many batches per epoch (overrides the config file).
-    #[arg(long)]
-    pub max_batches: Option<usize>,
-    /// Seed of the split, the zones, the model initialisation and the batch order (overrides
-    /// the config file).
-    #[arg(long)]
-    pub seed: Option<u64>,
     /// TOML with optional tables `[model]` (fields of HoserConfig) and `[train]` (fields of
     /// TrainConfig); flags override it.
     #[arg(long)]
@@ -60,9 +36,6 @@ pub struct Args {
     /// train.csv, val.csv, test.csv.
     #[arg(long, default_value = "runs/traj-model")]
     pub out: PathBuf,
-    /// `cpu`, or `cuda` / `cuda:N` in a build with the `cuda` feature.
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
     /// Distil from this LM-TAD teacher folder (written by `urbancast traj teacher`): the loss
     /// becomes CE + time + λ·τ²·KL(teacher ‖ student) over the candidates of every step.
     #[arg(long)]
@@ -111,13 +84,7 @@ fn load_config(a: &Args) -> Result<FileConfig> {
         None => FileConfig::default(),
     };
     let t = &mut c.train;
-    t.epochs = a.epochs.unwrap_or(t.epochs);
-    t.batch = a.batch.unwrap_or(t.batch);
-    t.lr = a.lr.unwrap_or(t.lr);
-    t.seed = a.seed.unwrap_or(t.seed);
-    if a.max_batches.is_some() {
-        t.max_batches_per_epoch = a.max_batches;
-    }
+    a.run.apply(&mut t.epochs, &mut t.batch, &mut t.lr, &mut t.seed, &mut t.max_batches_per_epoch);
     Ok(c)
 }
 
@@ -143,13 +110,9 @@ fn kd_config(a: &Args, file: Option<&KdConfig>) -> Result<KdConfig> {
 
 pub fn run(a: Args) -> Result<()> {
     let cfg = load_config(&a)?;
-    let net = a.net.load()?;
-    let mut all = Vec::new();
-    for p in &a.train {
-        all.extend(read_checked(&net, p)?);
-    }
+    let (net, all) = a.data.load()?;
     let tc = &cfg.train;
-    let prep = prepare_training(&net, &all, a.zones, tc.seed, a.val_frac, a.test_frac)?;
+    let prep = prepare_training(&net, &all, a.zones, tc.seed, a.data.val_frac, a.data.test_frac)?;
     let model_cfg = sized_config(&cfg.model, &prep.ctx)?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     for (name, ix) in [("train.csv", &prep.train_ix), ("val.csv", &prep.val_ix), ("test.csv", &prep.test_ix)] {
@@ -165,7 +128,7 @@ pub fn run(a: Args) -> Result<()> {
         net.len(),
         prep.zones.k,
         all.len(),
-        a.train.len(),
+        a.data.train.len(),
         prep.train_ix.len(),
         prep.val_ix.len(),
         prep.test_ix.len(),
@@ -183,7 +146,7 @@ pub fn run(a: Args) -> Result<()> {
             r.broken_transitions, net.name
         );
     }
-    let dev = device::by_name(&a.device)?;
+    let dev = device::by_name(&a.run.device)?;
     let kd = match &a.teacher {
         None => {
             if cfg.kd.is_some() || a.kd_lambda.is_some() || a.kd_tau.is_some() || a.kd_window.is_some() {
@@ -213,8 +176,19 @@ pub fn run(a: Args) -> Result<()> {
         }
     };
     let distill = kd.as_ref().map(|(targets, cfg)| Distill { targets, cfg: cfg.clone() });
-    let (best, log) =
-        fit_distilled(&net, &prep.ctx, &prep.train, &prep.val, &prep.time_norm, &model_cfg, tc, &dev, Some(&a.out), true, distill.as_ref())?;
+    let (best, log) = fit_distilled(
+        &net,
+        &prep.ctx,
+        &prep.train,
+        &prep.val,
+        &prep.time_norm,
+        &model_cfg,
+        tc,
+        &dev,
+        Some(&a.out),
+        true,
+        distill.as_ref(),
+    )?;
     let test = if prep.test.is_empty() {
         None
     } else {
@@ -222,10 +196,10 @@ pub fn run(a: Args) -> Result<()> {
         Some(evaluate(&best, &net, &prep.ctx, &graph, &prep.test, &prep.time_norm, tc.batch)?)
     };
     let training = json!({
-        "train_files": a.train.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+        "train_files": a.data.files(),
         "trajectories": all.len(),
-        "val_frac": a.val_frac,
-        "test_frac": a.test_frac,
+        "val_frac": a.data.val_frac,
+        "test_frac": a.data.test_frac,
         "zones_requested": a.zones,
         "zones": prep.zones.k,
         "split": {
@@ -237,7 +211,7 @@ pub fn run(a: Args) -> Result<()> {
         "train_config": tc,
         "model_config": model_cfg,
         "parameters": best.num_params(),
-        "device": a.device,
+        "device": a.run.device,
         "best_epoch": log.best_epoch,
         "best_val_acc": log.best_val_acc,
         "test": test,
@@ -263,10 +237,7 @@ pub fn run(a: Args) -> Result<()> {
         log.seconds,
         best.num_params()
     );
-    println!(
-        "wrote {0}/model.bpk, context.json, meta.json, train-log.json, training.png, train.csv, val.csv, test.csv",
-        a.out.display()
-    );
+    println!("wrote {0}/model.bpk, context.json, meta.json, train-log.json, training.png, train.csv, val.csv, test.csv", a.out.display());
     Ok(())
 }
 

@@ -263,8 +263,10 @@ fn distill_trains_the_generator_with_the_teacher() {
     synth_and_teacher(w, "300", "tm");
     std::fs::write(w.join("tiny.toml"), format!("{TINY_HOSER}\n[train]\nbatch = 16\nlr = 0.01\n")).unwrap();
     let base = ["--train", "t.csv", "--config", "tiny.toml", "--epochs", "2", "--max-batches", "3", "--seed", "3"];
+    // `--student-config` (the name) is `--config`.
+    let student: Vec<&str> = base.iter().map(|&a| if a == "--config" { "--student-config" } else { a }).collect();
     let t = ok(&urbancast(
-        &[&["traj", "distill", "--teacher", "tm", "--kd-lambda", "0.5", "--kd-tau", "2", "--out", "dm"][..], &base[..]].concat(),
+        &[&["traj", "distill", "--teacher", "tm", "--kd-lambda", "0.5", "--kd-tau", "2", "--out", "dm"][..], &student[..]].concat(),
         w,
     ));
     assert!(t.contains("distinct windows") && t.contains("every position") && t.contains("τ²·KL"), "{t}");
@@ -272,6 +274,7 @@ fn distill_trains_the_generator_with_the_teacher() {
     let kd = &meta["training"]["distillation"];
     assert_eq!(kd["config"]["lambda"], 0.5, "{meta}");
     assert_eq!(kd["config"]["window"], 4, "Porto preset window: {meta}");
+    assert_eq!(meta["training"]["model_config"]["road_id_dim"], 8, "the student config was read: {meta}");
     assert!(kd["targets"]["steps"].as_u64().unwrap() > kd["targets"]["windows"].as_u64().unwrap());
     let log = json(&w.join("dm/train-log.json"));
     for e in log["epochs"].as_array().unwrap() {

@@ -28,9 +28,10 @@ pub struct Args {
     /// Zones (METIS partition of the roads; at most roads / 4 are used).
     #[arg(long, default_value_t = 300)]
     pub zones: usize,
-    /// TOML with optional tables `[model]` (fields of HoserConfig) and `[train]` (fields of
-    /// TrainConfig); flags override it.
-    #[arg(long)]
+    /// TOML with optional tables `[model]` (fields of HoserConfig: the generator, i.e. the
+    /// student when distilling), `[train]` (fields of TrainConfig) and `[kd]` (fields of
+    /// KdConfig); flags override it. `--student-config` is the same flag.
+    #[arg(long, visible_alias = "student-config")]
     pub config: Option<PathBuf>,
     /// Output folder: model.bpk, context.json, meta.json, train-log.json, training.png,
     /// train.csv, val.csv, test.csv.

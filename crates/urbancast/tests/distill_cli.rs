@@ -1,22 +1,9 @@
 //! `urbancast distill` end to end on a tiny synthetic graph (and on the LA loop data when
 //! ../shared/data is present), plus clear errors on bad input.
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn urbancast(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_urbancast")).args(args).current_dir(cwd).output().expect("run urbancast")
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
-
-fn fails_cleanly(o: &Output, must_contain: &str) {
-    let t = text(o);
-    assert!(!o.status.success(), "should fail: {t}");
-    assert!(!t.contains("panicked"), "must not panic: {t}");
-    assert!(t.contains(must_contain), "error should mention `{must_contain}`: {t}");
-}
+mod common;
+use common::{fails_cleanly, text, urbancast};
 
 const TINY: &str = r#"
 [teacher]

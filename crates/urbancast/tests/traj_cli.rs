@@ -1,35 +1,12 @@
 //! `urbancast traj` end to end on the built-in synthetic city (and on Porto when
 //! ../shared/data is present), plus clear errors on bad input.
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use urbancast_roads::io::{read_hoser_csv, write_hoser_csv};
 use urbancast_roads::synthetic_city::{SyntheticCityConfig, synthetic_city};
 
-fn urbancast(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_urbancast")).args(args).current_dir(cwd).output().expect("run urbancast")
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
-
-fn ok(o: &Output) -> String {
-    let t = text(o);
-    assert!(o.status.success(), "should succeed: {t}");
-    t
-}
-
-fn fails_cleanly(o: &Output, must_contain: &str) {
-    let t = text(o);
-    assert!(!o.status.success(), "should fail: {t}");
-    assert!(!t.contains("panicked"), "must not panic: {t}");
-    assert!(t.contains(must_contain), "error should mention `{must_contain}`: {t}");
-}
-
-fn json(p: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
-}
+mod common;
+use common::{fails_cleanly, json, ok, urbancast};
 
 #[test]
 fn synth_zones_match_and_eval_on_the_synthetic_city() {

@@ -1,7 +1,6 @@
 //! `urbancast traj generate` and `urbancast bench traj` end to end on the built-in synthetic
 //! city, with a tiny random-init model bundle built through the library.
 use std::path::Path;
-use std::process::{Command, Output};
 
 use burn::tensor::Device;
 use urbancast_roads::demand::{DemandConfig, synthesize_trips};
@@ -13,28 +12,8 @@ use urbancast_traj::bundle::{BundleMeta, NetworkFingerprint, save_bundle};
 use urbancast_traj::data::{RoadContext, TimeNorm};
 use urbancast_traj::model::HoserConfig;
 
-fn urbancast(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_urbancast")).args(args).current_dir(cwd).output().expect("run urbancast")
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
-
-fn ok(o: &Output) -> String {
-    let t = text(o);
-    assert!(o.status.success(), "should succeed: {t}");
-    t
-}
-
-fn fails_cleanly(o: &Output, must_contain: &[&str]) {
-    let t = text(o);
-    assert!(!o.status.success(), "should fail: {t}");
-    assert!(!t.contains("panicked"), "must not panic: {t}");
-    for m in must_contain {
-        assert!(t.contains(m), "error should mention `{m}`: {t}");
-    }
-}
+mod common;
+use common::{fails_cleanly, ok, text, urbancast};
 
 fn city(seed: u64) -> RoadNetwork {
     synthetic_city(&SyntheticCityConfig { seed, ..Default::default() }).unwrap()

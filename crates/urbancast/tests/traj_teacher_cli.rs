@@ -2,11 +2,13 @@
 //! anomaly-detection protocol) end to end on the built-in synthetic city with a tiny model, and
 //! clear errors on bad input.
 use std::path::Path;
-use std::process::{Command, Output};
 
 use urbancast_roads::Trajectory;
 use urbancast_roads::io::read_hoser_csv;
 use urbancast_traj::train::split_indices;
+
+mod common;
+use common::{fails_cleanly, json, ok, urbancast};
 
 /// A tiny teacher (a few seconds on a CPU).
 const TINY: [&str; 16] = [
@@ -43,33 +45,6 @@ fusion_hidden = 8
 nav_dim = 16
 time_hidden = 8
 ";
-
-fn urbancast(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_urbancast")).args(args).current_dir(cwd).output().expect("run urbancast")
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
-
-fn ok(o: &Output) -> String {
-    let t = text(o);
-    assert!(o.status.success(), "should succeed: {t}");
-    t
-}
-
-fn fails_cleanly(o: &Output, must_contain: &[&str]) {
-    let t = text(o);
-    assert!(!o.status.success(), "should fail: {t}");
-    assert!(!t.contains("panicked"), "must not panic: {t}");
-    for m in must_contain {
-        assert!(t.contains(m), "error should mention `{m}`: {t}");
-    }
-}
-
-fn json(p: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
-}
 
 fn ids(p: &Path) -> Vec<String> {
     read_hoser_csv(p).unwrap().iter().map(|t| t.id.clone().unwrap()).collect()

@@ -1,10 +1,10 @@
 //! `urbancast traj train` end to end on the built-in synthetic city with a tiny model, and
 //! clear errors on bad input.
-use std::path::Path;
-use std::process::{Command, Output};
-
 use urbancast_roads::Trajectory;
 use urbancast_roads::io::{read_hoser_csv, write_hoser_csv};
+
+mod common;
+use common::{fails_cleanly, json, ok, urbancast};
 
 const TINY: &str = "[model]
 road_id_dim = 8
@@ -24,33 +24,6 @@ time_hidden = 8
 batch = 16
 lr = 0.01
 ";
-
-fn urbancast(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_urbancast")).args(args).current_dir(cwd).output().expect("run urbancast")
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
-
-fn ok(o: &Output) -> String {
-    let t = text(o);
-    assert!(o.status.success(), "should succeed: {t}");
-    t
-}
-
-fn fails_cleanly(o: &Output, must_contain: &[&str]) {
-    let t = text(o);
-    assert!(!o.status.success(), "should fail: {t}");
-    assert!(!t.contains("panicked"), "must not panic: {t}");
-    for m in must_contain {
-        assert!(t.contains(m), "error should mention `{m}`: {t}");
-    }
-}
-
-fn json(p: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
-}
 
 #[test]
 fn train_writes_bundle_log_curves_and_splits() {

@@ -7,7 +7,7 @@
 #
 #   bash scripts/kd-grid.sh TEACHER TRAIN_CSV [TRAIN_CSV ...]
 #
-# Env: OUT (runs/kd-grid), EPOCHS (2), MAX_BATCHES (50), SAMPLE (500), SEED (0), DATA (../shared/data),
+# Env: ONLY ("name name ...": run only these points), OUT (runs/kd-grid), EPOCHS (2), MAX_BATCHES (50), SAMPLE (500), SEED (0), DATA (../shared/data),
 # U (target/release/urbancast). On 2 CPU cores one point takes about 4 minutes.
 # shellcheck disable=SC2086
 set -euo pipefail
@@ -38,6 +38,7 @@ lam0.3 0.3 2.5 4
 lam1 1 2.5 4
 fork 0.006 2.5 4 --kd-last-only --kd-no-tau-sq"
 while read -r name lam tau w flags; do
+  if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $name "* ]]; then continue; fi
   M=$OUT/$name
   echo "== $name: λ $lam, τ $tau, w $w $flags"
   if [ ! -f "$M/eval-test/metrics.json" ]; then

@@ -23,11 +23,9 @@ pub fn try_seeded<M: Module, E>(device: &Device, seed: u64, build: impl FnOnce()
 
 /// [`try_seeded`] for a `build` that cannot fail.
 pub fn seeded<M: Module>(device: &Device, seed: u64, build: impl FnOnce() -> M) -> M {
-    let _guard = SEEDED.lock().unwrap_or_else(|e| e.into_inner());
-    device.seed(seed);
-    let m = build();
-    materialize(&m);
-    m
+    match try_seeded::<M, std::convert::Infallible>(device, seed, || Ok(build())) {
+        Ok(m) => m,
+    }
 }
 
 /// Draws every lazily initialised parameter of `m` now, in the module's visiting order. Call it

@@ -13,7 +13,7 @@ use urbancast_traj::lmtad::{CellGrid, LmTadConfig};
 use urbancast_traj::model::HoserConfig;
 use urbancast_traj::train::{Distill, TrainConfig, fit, fit_distilled, prepare_training, sized_config};
 
-use crate::traj::common::{NetworkArg, read_checked, write_json};
+use crate::traj::common::{NetworkArg, read_checked_all, write_json};
 use crate::traj::teacher::load_teacher;
 
 #[derive(clap::Args, Debug)]
@@ -68,11 +68,7 @@ pub fn run(a: Args) -> Result<()> {
         let cfg = DemandConfig { trips: a.trips, seed: a.seed, zones: 50.min(net.len() / 20).max(1), ..Default::default() };
         synthesize_trips(&net, &cfg, None)?
     } else {
-        let mut all = Vec::new();
-        for p in &a.train {
-            all.extend(read_checked(&net, p)?);
-        }
-        all
+        read_checked_all(&net, &a.train)?
     };
     let prep = prepare_training(&net, &trajs, a.zones, a.seed, 0.1, 0.0)?;
     let cpu = Device::flex();

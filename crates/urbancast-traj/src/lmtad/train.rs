@@ -126,7 +126,6 @@ pub struct LmTadTrainLog {
     pub seconds: f64,
 }
 
-
 /// Checks and truncates sequences; returns them with the number truncated.
 fn prepare(what: &str, seqs: &[Vec<u32>], cfg: &LmTadConfig) -> Result<(Vec<Vec<u32>>, usize)> {
     let max = cfg.block_size + 1;

@@ -39,7 +39,6 @@ pub fn sized_config(cfg: &HoserConfig, ctx: &RoadContext) -> Result<HoserConfig>
     Ok(c)
 }
 
-
 /// Cross-task distillation during [`fit_distilled`]: the frozen teacher's cached candidate
 /// distributions for the training samples (same order) and the settings.
 pub struct Distill<'a> {

@@ -54,10 +54,7 @@ impl TrajData {
     /// The network and every `--train` file's trajectories, concatenated, each checked.
     pub fn load(&self) -> Result<(RoadNetwork, Vec<Trajectory>)> {
         let net = self.net.load()?;
-        let mut all = Vec::new();
-        for p in &self.train {
-            all.extend(read_checked(&net, p)?);
-        }
+        let all = read_checked_all(&net, &self.train)?;
         Ok((net, all))
     }
 
@@ -103,6 +100,15 @@ impl LoopArgs {
             *max_batches = self.max_batches;
         }
     }
+}
+
+/// [`read_checked`] of every file in `paths`, concatenated in order.
+pub(crate) fn read_checked_all(net: &RoadNetwork, paths: &[PathBuf]) -> Result<Vec<Trajectory>> {
+    let mut all = Vec::new();
+    for p in paths {
+        all.extend(read_checked(net, p)?);
+    }
+    Ok(all)
 }
 
 /// Reads one HOSER CSV and checks it against the network, with errors naming the file and

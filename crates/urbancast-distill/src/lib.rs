@@ -18,5 +18,5 @@ pub mod teacher;
 pub mod train;
 
 pub use config::{DistillConfig, LightstConfig, StudentSettings, TeacherSettings};
-pub use pipeline::{ModelResult, assess_student, assess_teacher, train_student, train_teacher};
+pub use pipeline::{ModelResult, assess_student, assess_teacher, train_student, train_student_in, train_teacher, train_teacher_in};
 pub use train::{TrainConfig, TrainLog};

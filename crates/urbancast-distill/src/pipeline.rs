@@ -13,6 +13,7 @@ use crate::eval::{InferenceTime, SeriesSample, evaluate, sample_series, time_inf
 use crate::student::{Distiller, StudentObjective, Trainee, student_config, student_forward};
 use crate::teacher::{TeacherObjective, adjacency_tensor, new_teacher, teacher_forward};
 use crate::train::{TrainLog, fit};
+use urbancast_train::RunDir;
 
 /// A trained model's numbers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -27,9 +28,14 @@ pub struct ModelResult {
 
 /// Trains the MTGNN teacher (seeded with `seed`) on an autodiff `device`.
 pub fn train_teacher(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, device: &Device) -> anyhow::Result<(Mtgnn, TrainLog)> {
+    train_teacher_in(data, cfg, seed, device, None)
+}
+
+/// [`train_teacher`] keeping its log and checkpoints in `run` (and resuming from them).
+pub fn train_teacher_in(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, device: &Device, run: Option<&RunDir>) -> anyhow::Result<(Mtgnn, TrainLog)> {
     let model = new_teacher(data, &cfg.teacher, device, seed)?;
     let mut obj = TeacherObjective::new(data, device);
-    fit(model, &mut obj, data, &cfg.teacher_train, seed, "teacher", device)
+    fit(model, &mut obj, data, &cfg.teacher_train, (seed, "teacher", run), device)
 }
 
 /// Trains the student (seeded with `seed + 1`, so plain and distilled students start from the
@@ -41,13 +47,25 @@ pub fn train_student(
     seed: u64,
     device: &Device,
 ) -> anyhow::Result<(StMlp, TrainLog)> {
+    train_student_in(data, cfg, teacher, seed, device, None)
+}
+
+/// [`train_student`] keeping its log and checkpoints in `run` (and resuming from them).
+pub fn train_student_in(
+    data: &GraphPrepared,
+    cfg: &LightstConfig,
+    teacher: Option<&Mtgnn>,
+    seed: u64,
+    device: &Device,
+    run: Option<&RunDir>,
+) -> anyhow::Result<(StMlp, TrainLog)> {
     let student = student_config(data, &cfg.student).init_seeded(device, seed + 1);
     let distill = teacher.map(|t| Distiller::new(t, data, cfg.distill.clone(), device)).transpose()?;
     let teacher_dim = distill.as_ref().map(|d| d.teacher.config().end_channels);
     let model = Trainee::new(student, teacher_dim, device);
     let label = if distill.is_some() { "distilled" } else { "student" };
     let mut obj = StudentObjective { denorm: Denorm::new(data), distill };
-    let (model, log) = fit(model, &mut obj, data, &cfg.student_train, seed, label, device)?;
+    let (model, log) = fit(model, &mut obj, data, &cfg.student_train, (seed, label, run), device)?;
     Ok((model.student, log))
 }
 

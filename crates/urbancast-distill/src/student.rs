@@ -10,7 +10,7 @@ use crate::batch::{Batch, Denorm};
 use crate::config::{DistillConfig, StudentSettings};
 use crate::losses::{adaptive_weights, masked_mae, prediction_kd, weighted_info_nce};
 use crate::teacher::{adjacency_tensor, teacher_forward};
-use crate::train::Objective;
+use crate::train::GraphLoss;
 
 /// Student configuration for `data`.
 pub fn student_config(data: &GraphPrepared, s: &StudentSettings) -> StMlpConfig {
@@ -149,7 +149,7 @@ pub struct StudentObjective {
     pub distill: Option<Distiller>,
 }
 
-impl Objective for StudentObjective {
+impl GraphLoss for StudentObjective {
     type Model = Trainee;
     fn loss(&mut self, model: &Trainee, b: &Batch) -> anyhow::Result<(Tensor<1>, Vec<(&'static str, Tensor<1>)>)> {
         let out = student_forward(&model.student, b)?;

@@ -6,7 +6,7 @@ use urbancast_nn::mtgnn::{Mtgnn, MtgnnConfig, MtgnnOut};
 use crate::batch::{Batch, Denorm};
 use crate::config::TeacherSettings;
 use crate::losses::masked_mae;
-use crate::train::Objective;
+use crate::train::GraphLoss;
 
 /// The given adjacency of `data` as a tensor on `device`.
 pub fn adjacency_tensor(data: &GraphPrepared, device: &Device) -> Tensor<2> {
@@ -54,7 +54,7 @@ impl TeacherObjective {
     }
 }
 
-impl Objective for TeacherObjective {
+impl GraphLoss for TeacherObjective {
     type Model = Mtgnn;
     fn loss(&mut self, model: &Mtgnn, b: &Batch) -> anyhow::Result<(Tensor<1>, Vec<(&'static str, Tensor<1>)>)> {
         let out = teacher_forward(model, b, self.adj.clone())?;

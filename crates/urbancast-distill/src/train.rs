@@ -1,18 +1,14 @@
-//! The training loop shared by teacher and students: Adam with weight decay, step decay of the
-//! learning rate, global gradient-norm clipping, validation MAE (original units, masked) after
-//! every epoch, early stopping with the best model kept.
-use std::time::Instant;
-
+//! Training teacher and students on the shared engine: Adam with weight decay, step decay of
+//! the learning rate, global gradient-norm clipping, validation MAE (original units, masked)
+//! after every epoch, early stopping with the best model kept.
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, decay::WeightDecayConfig};
 use burn::tensor::{Device, Tensor};
-use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 use urbancast_data::graph::GraphPrepared;
-use urbancast_nn::clip::clip_global_norm;
+use urbancast_train::{BatchLoss, Direction, LrSchedule, Objective, OptimConfig, RunDir, TrainSpec, Validation, epoch_seed};
 
 use crate::batch::{Batch, Denorm};
 use crate::eval::evaluate;
@@ -62,123 +58,121 @@ impl TrainConfig {
     }
 }
 
+impl TrainConfig {
+    /// The engine's settings for a run labelled `label` with `seed`: Adam with coupled weight
+    /// decay (ε = 1e-8), step decay per epoch, global clip, early stopping.
+    pub fn spec(&self, label: &str, seed: u64) -> TrainSpec {
+        TrainSpec {
+            label: label.to_string(),
+            lr: self.lr,
+            optim: OptimConfig::adam(self.weight_decay),
+            schedule: LrSchedule::Step { gamma: self.lr_decay, every: self.lr_decay_every },
+            clip_norm: self.clip_norm,
+            max_epochs: self.max_epochs,
+            max_batches_per_epoch: None,
+            patience: Some(self.patience),
+            min_steps: 0,
+            seed: seed ^ 0xD157_111E,
+            progress: true,
+        }
+    }
+}
+
 /// What happened during training.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TrainLog {
+    /// Mean training loss per epoch.
     pub train_loss: Vec<f64>,
     /// Mean of each loss term per epoch (e.g. `task`, `kd`, `spatial`, `temporal`).
     pub loss_terms: Vec<Vec<(String, f64)>>,
+    /// Validation MAE (original units) per epoch.
     pub val_mae: Vec<f64>,
+    /// 1-based epoch of the kept model.
     pub best_epoch: usize,
+    /// Its validation MAE.
     pub best_val_mae: f64,
+    /// Seconds of the run.
     pub seconds: f64,
     /// Seconds of training (without validation) per epoch.
     pub epoch_seconds: Vec<f64>,
 }
 
-/// A model to train: its loss on one batch (with named terms for the log) and its prediction.
-pub trait Objective {
-    type Model: Module + Clone;
+impl From<&urbancast_train::TrainLog> for TrainLog {
+    fn from(l: &urbancast_train::TrainLog) -> Self {
+        TrainLog {
+            train_loss: l.losses(),
+            loss_terms: l.epochs.iter().map(|e| e.terms.iter().map(|(k, v)| (k.clone(), *v)).collect()).collect(),
+            val_mae: l.val_scores(),
+            best_epoch: l.best_epoch,
+            best_val_mae: l.best_score,
+            seconds: l.seconds,
+            epoch_seconds: l.epoch_seconds(),
+        }
+    }
+}
+
+/// A LightST model's loss on one batch (with named terms for the log) and its prediction.
+pub trait GraphLoss {
+    /// The trained module.
+    type Model: Module;
     /// Total loss and its named terms, on the training (autodiff) device.
     fn loss(&mut self, model: &Self::Model, batch: &Batch) -> anyhow::Result<(Tensor<1>, Vec<(&'static str, Tensor<1>)>)>;
     /// Normalised predictions `[B, H, N, C]` of a validation copy of the model.
     fn predict(&self, model: &Self::Model, batch: &Batch) -> anyhow::Result<Tensor<4>>;
 }
 
-fn progress(len: u64, label: &str) -> ProgressBar {
-    let bar = ProgressBar::new(len);
-    bar.set_style(
-        ProgressStyle::with_template("{prefix:>16} [{bar:30}] {pos}/{len} batches {elapsed} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    bar.set_prefix(label.to_string());
-    bar
+/// A [`GraphLoss`] over the windows of a prepared graph, as an engine objective: shuffled
+/// training windows per epoch, validation MAE (original units, masked).
+struct Windows<'a, O> {
+    inner: &'a mut O,
+    data: &'a GraphPrepared,
+    batch: usize,
+    denorm: Denorm,
+    device: Device,
 }
 
-/// Trains `model` on the training windows of `data` on `device` (an autodiff device) and
-/// returns the model of the best validation epoch.
-pub fn fit<O: Objective>(
-    mut model: O::Model,
+impl<O: GraphLoss> Objective for Windows<'_, O> {
+    type Model = O::Model;
+    type Batch = Vec<usize>;
+
+    fn batches(&mut self, epoch: usize, seed: u64) -> anyhow::Result<Vec<Vec<usize>>> {
+        let mut starts: Vec<usize> = self.data.train.clone().collect();
+        starts.shuffle(&mut StdRng::seed_from_u64(epoch_seed(seed, epoch)));
+        Ok(starts.chunks(self.batch).map(<[usize]>::to_vec).collect())
+    }
+
+    fn loss(&mut self, model: &O::Model, starts: &Vec<usize>) -> anyhow::Result<BatchLoss> {
+        let batch = Batch::new(self.data, starts, &self.device);
+        let (total, terms) = self.inner.loss(model, &batch)?;
+        Ok(BatchLoss { total, terms, weight: 1.0, counters: vec![] })
+    }
+
+    fn validate(&mut self, model: &O::Model) -> anyhow::Result<Validation> {
+        let inner = &*self.inner;
+        let report = evaluate(|b| inner.predict(model, b), self.data, self.data.val.clone(), self.batch.max(64), &self.denorm, &self.device)?;
+        Ok(Validation::score(report.average.mae))
+    }
+
+    fn direction(&self) -> Direction {
+        Direction::Lower
+    }
+}
+
+/// Trains `model` on the training windows of `data` on `device` (an autodiff device) on the
+/// shared engine and returns the model of the best validation epoch. `run` keeps the log and
+/// checkpoints (and resumes).
+pub fn fit<O: GraphLoss>(
+    model: O::Model,
     obj: &mut O,
     data: &GraphPrepared,
     cfg: &TrainConfig,
-    seed: u64,
-    label: &str,
+    run: (u64, &str, Option<&RunDir>),
     device: &Device,
 ) -> anyhow::Result<(O::Model, TrainLog)> {
-    anyhow::ensure!(cfg.batch > 0, "{label}: batch size must be at least 1");
-    anyhow::ensure!(cfg.lr > 0.0 && cfg.lr.is_finite(), "{label}: learning rate must be > 0, got {}", cfg.lr);
-    let start = Instant::now();
-    let mut rng = StdRng::seed_from_u64(seed ^ 0xD157_111E);
-    let mut optim = AdamConfig::new()
-        .with_weight_decay(Some(WeightDecayConfig::new(cfg.weight_decay)))
-        .init();
-    let mut log = TrainLog { best_val_mae: f64::INFINITY, ..Default::default() };
-    let mut best = model.clone();
-    let mut bad = 0;
-    let mut starts: Vec<usize> = data.train.clone().collect();
-    anyhow::ensure!(!starts.is_empty(), "{label}: no training windows in `{}`", data.name);
-    let n_batches = starts.len().div_ceil(cfg.batch);
-    let bar = progress((cfg.max_epochs * n_batches) as u64, label);
-    let denorm = Denorm::new(data);
-    for epoch in 0..cfg.max_epochs {
-        let epoch_start = Instant::now();
-        let lr = cfg.lr_at(epoch);
-        starts.shuffle(&mut rng);
-        let mut loss_sum = 0.0;
-        let mut terms: Vec<(String, f64)> = vec![];
-        for chunk in starts.chunks(cfg.batch) {
-            let batch = Batch::new(data, chunk, device);
-            let (loss, parts) = obj.loss(&model, &batch)?;
-            let mut grads = GradientsParams::from_grads(loss.backward(), &model);
-            clip_global_norm(&model, &mut grads, cfg.clip_norm);
-            model = optim.step(lr, model, grads);
-            let value = loss.into_scalar::<f32>() as f64;
-            if !value.is_finite() {
-                anyhow::bail!("{label}: the training loss became {value} in epoch {} (learning rate {lr} too high?)", epoch + 1);
-            }
-            loss_sum += value;
-            for (k, (name, t)) in parts.into_iter().enumerate() {
-                let v = t.into_scalar::<f32>() as f64;
-                match terms.get_mut(k) {
-                    Some(slot) => slot.1 += v,
-                    None => terms.push((name.to_string(), v)),
-                }
-            }
-            bar.inc(1);
-        }
-        let train_loss = loss_sum / n_batches as f64;
-        terms.iter_mut().for_each(|t| t.1 /= n_batches as f64);
-        let train_secs = epoch_start.elapsed().as_secs_f64();
-        let valid = model.valid();
-        let report = evaluate(|b| obj.predict(&valid, b), data, data.val.clone(), cfg.batch.max(64), &denorm, device)?;
-        let val_mae = report.average.mae;
-        if bar.is_hidden() {
-            eprintln!(
-                "{label}: epoch {} loss {train_loss:.4} val MAE {val_mae:.4} ({train_secs:.1} s train, {:.1} s total)",
-                epoch + 1,
-                epoch_start.elapsed().as_secs_f64()
-            );
-        }
-        bar.set_message(format!("epoch {} loss {train_loss:.4} val MAE {val_mae:.4}", epoch + 1));
-        log.train_loss.push(train_loss);
-        log.loss_terms.push(terms);
-        log.val_mae.push(val_mae);
-        log.epoch_seconds.push(train_secs);
-        if val_mae < log.best_val_mae {
-            log.best_val_mae = val_mae;
-            log.best_epoch = epoch + 1;
-            best = model.clone();
-            bad = 0;
-        } else {
-            bad += 1;
-            if bad >= cfg.patience {
-                break;
-            }
-        }
-    }
-    bar.finish_and_clear();
-    log.seconds = start.elapsed().as_secs_f64();
-    Ok((best, log))
+    let (seed, label, dir) = run;
+    anyhow::ensure!(cfg.batch > 0, "{label}: batch must be at least 1 (got 0)");
+    anyhow::ensure!(data.train.len() > 0, "{label}: no training windows in `{}`", data.name);
+    let mut w = Windows { inner: obj, data, batch: cfg.batch, denorm: Denorm::new(data), device: device.clone() };
+    let fitted = urbancast_train::fit(model, &mut w, &cfg.spec(label, seed), dir)?;
+    Ok((fitted.best, TrainLog::from(&fitted.log)))
 }

@@ -25,7 +25,6 @@ pub use burn;
 pub mod alloc_tune;
 pub mod bench;
 pub mod checkpoint;
-pub mod clip;
 pub mod conv_kernel;
 mod conv_op;
 mod error;

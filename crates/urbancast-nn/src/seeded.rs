@@ -40,3 +40,10 @@ pub fn materialize<M: Module>(m: &M) {
     }
     m.visit(&mut Touch);
 }
+
+/// Reseeds `device`'s random stream (dropout and other draws during training) under the same
+/// lock as [`try_seeded`], so a reseed never lands between another thread's seed and its draws.
+pub fn reseed(device: &Device, seed: u64) {
+    let _guard = SEEDED.lock().unwrap_or_else(|e| e.into_inner());
+    device.seed(seed);
+}

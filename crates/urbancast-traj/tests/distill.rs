@@ -11,7 +11,7 @@ use urbancast_traj::data::{BatchTensors, GraphTensors, MAX_CANDIDATES, Sample, T
 use urbancast_traj::kd::{KdConfig, TeacherTargets, kd_loss, window_tokens};
 use urbancast_traj::lmtad::{self, CellGrid, LmTad, LmTadConfig, LmTadTrainConfig, Tokenizer};
 use urbancast_traj::model::{GraphInputs, Hoser, HoserConfig};
-use urbancast_traj::train::{Distill, Prepared, TrainConfig, TrainLog, fit, fit_distilled, prepare_training};
+use urbancast_traj::train::{Distill, Prepared, RunOpts, TrainConfig, TrainLog, fit, fit_distilled, prepare_training};
 
 struct World {
     net: RoadNetwork,
@@ -152,8 +152,8 @@ fn train(w: &World, kd_cfg: Option<KdConfig>) -> (Hoser, TrainLog) {
     let distill = kd_cfg.zip(targets.as_ref()).map(|(cfg, targets)| Distill { targets, cfg });
     let _g = serial();
     match &distill {
-        None => fit(&w.net, &p.ctx, &p.train, &p.val, &p.time_norm, &tiny(), &quick(), &d, None, false).unwrap(),
-        Some(k) => fit_distilled(&w.net, &p.ctx, &p.train, &p.val, &p.time_norm, &tiny(), &quick(), &d, None, false, Some(k)).unwrap(),
+        None => fit(p.data(&w.net), &tiny(), &quick(), &d, RunOpts::default()).unwrap(),
+        Some(k) => fit_distilled(p.data(&w.net), &tiny(), &quick(), &d, RunOpts::default(), Some(k)).unwrap(),
     }
 }
 

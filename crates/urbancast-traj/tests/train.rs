@@ -10,6 +10,7 @@ use urbancast_traj::bundle::load_bundle;
 use urbancast_traj::data::{GraphTensors, Sample, TimeNorm, TrajBatch};
 use urbancast_traj::model::HoserConfig;
 use urbancast_traj::train::{
+    RunOpts, TrainData,
     Prepared, TrainConfig, TrainLog, evaluate, fit, prepare_training, sized_config, split_indices, zones_for,
 };
 
@@ -146,7 +147,7 @@ fn training_learns_is_deterministic_and_checkpoints_the_best_model() {
     let dev = Device::flex();
     let (best, log) = {
         let _g = serial();
-        fit(&w.net, &p.ctx, &p.train, &p.val, &p.time_norm, &tiny(), &quick(), &dev, Some(dir.path()), false).unwrap()
+        fit(p.data(&w.net), &tiny(), &quick(), &dev, RunOpts { out_dir: Some(dir.path()), ..RunOpts::default() }).unwrap()
     };
     assert_eq!(log.epochs.len(), 4);
     assert_eq!((log.steps, log.planned_steps), (24, 24));
@@ -181,13 +182,13 @@ fn training_learns_is_deterministic_and_checkpoints_the_best_model() {
     // Same seed, same numbers; another seed, other numbers.
     let (_, again) = {
         let _g = serial();
-        fit(&w.net, &p.ctx, &p.train, &p.val, &p.time_norm, &tiny(), &quick(), &dev, None, false).unwrap()
+        fit(p.data(&w.net), &tiny(), &quick(), &dev, RunOpts::default()).unwrap()
     };
     assert_eq!(without_seconds(&again), without_seconds(&log));
     let other_cfg = TrainConfig { seed: 12, epochs: 1, ..quick() };
     let (_, other) = {
         let _g = serial();
-        fit(&w.net, &p.ctx, &p.train, &p.val, &p.time_norm, &tiny(), &other_cfg, &dev, None, false).unwrap()
+        fit(p.data(&w.net), &tiny(), &other_cfg, &dev, RunOpts::default()).unwrap()
     };
     assert_ne!(other.epochs[0].train_loss, log.epochs[0].train_loss);
 }
@@ -199,7 +200,7 @@ fn bad_settings_are_errors() {
     let dev = Device::flex();
     let run = |model: &HoserConfig, cfg: &TrainConfig, val: &[Sample]| {
         let _g = serial();
-        fit(&w.net, &p.ctx, &p.train, val, &p.time_norm, model, cfg, &dev, None, false).err().map(|e| format!("{e:#}"))
+        fit(TrainData { val, ..p.data(&w.net) }, model, cfg, &dev, RunOpts::default()).err().map(|e| format!("{e:#}"))
     };
     let e = run(&tiny(), &quick(), &[]).unwrap();
     assert!(e.contains("validation"), "{e}");

@@ -4,7 +4,7 @@
 //! average), evaluated under the CrossTReS / STBaT protocol by one [`runner`].
 pub mod batch;
 pub mod checkpoint;
-pub use urbancast_nn::clip;
+pub use urbancast_train::clip;
 pub mod device;
 pub mod ha;
 pub mod method;

@@ -16,7 +16,8 @@ use crate::checkpoint::{self, Meta};
 use crate::method::Method;
 use crate::predict::{predict, truth};
 use crate::stbat::{self, StbatConfig, StbatOutcome, Variant};
-use crate::train::{Split, TrainConfig, TrainLog, train};
+use crate::train::{GridData, Split, TrainConfig, TrainLog, train};
+use urbancast_train::RunDir;
 
 /// Everything configurable about a transfer experiment.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -37,6 +38,13 @@ pub struct Settings {
     pub checkpoint_dir: Option<PathBuf>,
     /// STBaT hyper-parameters and switches (its ablation methods switch one more off).
     pub stbat: StbatConfig,
+    /// Where every training keeps its `train-log.jsonl` and checkpoints (`{dir}/{phase}`), if
+    /// anywhere (set by the program, not read from TOML).
+    #[serde(skip)]
+    pub train_dir: Option<PathBuf>,
+    /// Continue every training from its checkpoint in `train_dir` (finished ones are loaded).
+    #[serde(skip)]
+    pub resume: bool,
 }
 
 impl Default for Settings {
@@ -51,7 +59,16 @@ impl Default for Settings {
             head_hidden: 64,
             checkpoint_dir: None,
             stbat: StbatConfig::default(),
+            train_dir: None,
+            resume: false,
         }
+    }
+}
+
+impl Settings {
+    /// The run folder of the training phase `name` under [`Settings::train_dir`].
+    pub fn run_dir(&self, name: &str) -> Option<RunDir> {
+        self.train_dir.as_ref().map(|d| RunDir::new(d.join(name), self.resume))
     }
 }
 
@@ -192,14 +209,17 @@ impl Experiment {
                                         let train_s: Vec<Split> = source_tasks.iter().zip(&source_splits).map(|(t, s)| Split { task: t, steps: &s.train }).collect();
                                         let val_s: Vec<Split> = source_tasks.iter().zip(&source_splits).map(|(t, s)| Split { task: t, steps: &s.val }).collect();
                                         let t0 = Instant::now();
+                                        let data = GridData::new(&train_s, &val_s, lags);
                                         let done = match key {
                                             None => {
-                                                let (m, l) = train(model, &train_s, &val_s, lags, &settings.pretrain, seed, "pre-train")?;
+                                                let run = settings.run_dir(&format!("pretrain-seed{seed}"));
+                                                let (m, l) = train(model, data, &settings.pretrain, seed, "pre-train", run.as_ref())?;
                                                 (m, l, 0.0, None)
                                             }
                                             Some(v) => {
                                                 let sc = v.apply(&settings.stbat);
-                                                let (m, l, o) = stbat::pretrain(model, &train_s, &val_s, lags, &settings.pretrain, &sc, seed, v.name())?;
+                                                let run = settings.run_dir(&format!("pretrain-{}-seed{seed}", v.name()));
+                                                let (m, l, o) = stbat::pretrain(model, data, &settings.pretrain, &sc, seed, v.name(), run.as_ref())?;
                                                 for note in &o.notes {
                                                     on_skip(note.clone());
                                                 }
@@ -222,7 +242,8 @@ impl Experiment {
                                 let tr = [Split { task: &target_task, steps: &sp.train }];
                                 let va = [Split { task: &target_task, steps: &sp.val }];
                                 let label = format!("{method} N={n}");
-                                let (m, l) = train(init, &tr, &va, lags, &settings.target_train, seed, &label)?;
+                                let run = settings.run_dir(&format!("{method}-n{n}-seed{seed}"));
+                                let (m, l) = train(init, GridData::new(&tr, &va, lags), &settings.target_train, seed, &label, run.as_ref())?;
                                 log = Some(l);
                                 m
                             } else {

@@ -1,60 +1,129 @@
-//! Training the ST-net: Adam, global gradient-norm clipping, masked MSE, early stopping on
-//! validation RMSE (original units) with the best model kept.
-use std::time::Instant;
-
-use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, decay::WeightDecayConfig};
+//! Training the ST-net on the shared engine ([`urbancast_train::fit`]): Adam (coupled weight
+//! decay, ε = 1e-8), global gradient-norm clipping, masked MSE, validation RMSE (original
+//! units) after every epoch, early stopping with the best model kept.
+use anyhow::Result;
 use burn::prelude::*;
-use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 use urbancast_nn::StNet;
+use urbancast_train::{BatchLoss, Direction, LrSchedule, Objective, OptimConfig, OptimKind, RunDir, TrainSpec, Validation, epoch_seed};
 
 use crate::batch::{Task, masked_mse};
-use crate::clip::clip_global_norm;
 use crate::predict::{predict, truth};
 
 /// Optimiser and schedule (defaults from the foundation protocol).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TrainConfig {
+    /// Adam learning rate (default 1e-3).
     pub lr: f64,
+    /// Coupled (L2) weight decay (default 5e-5).
     pub weight_decay: f32,
+    /// Adam β₁ (default 0.9).
+    pub beta1: f32,
+    /// Adam β₂ (default 0.999).
+    pub beta2: f32,
+    /// Adam ε (default 1e-8, PyTorch's).
+    pub eps: f32,
+    /// Samples per batch (default 32).
     pub batch: usize,
+    /// Global gradient-norm clip (default 2; 0 = off).
     pub clip_norm: f32,
+    /// Epochs at most.
     pub max_epochs: usize,
+    /// Epochs without a better validation RMSE before stopping.
     pub patience: usize,
+    /// Optimiser steps before early stopping may trigger (default 0).
+    pub min_steps: usize,
 }
 
 impl Default for TrainConfig {
     fn default() -> Self {
-        TrainConfig { lr: 1e-3, weight_decay: 5e-5, batch: 32, clip_norm: 2.0, max_epochs: 50, patience: 5 }
+        TrainConfig {
+            lr: 1e-3,
+            weight_decay: 5e-5,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            batch: 32,
+            clip_norm: 2.0,
+            max_epochs: 50,
+            patience: 5,
+            min_steps: 0,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// The engine's settings for a run labelled `label` with `seed`.
+    pub fn spec(&self, label: &str, seed: u64) -> TrainSpec {
+        TrainSpec {
+            label: label.to_string(),
+            lr: self.lr,
+            optim: OptimConfig { kind: OptimKind::Adam, beta1: self.beta1, beta2: self.beta2, eps: self.eps, weight_decay: self.weight_decay },
+            schedule: LrSchedule::Constant,
+            clip_norm: self.clip_norm,
+            max_epochs: self.max_epochs,
+            max_batches_per_epoch: None,
+            patience: Some(self.patience),
+            min_steps: self.min_steps,
+            seed: seed ^ 0x5EED_7A1B,
+            progress: true,
+        }
     }
 }
 
 /// What happened during training.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TrainLog {
+    /// Mean training loss per epoch.
     pub train_loss: Vec<f64>,
+    /// Validation RMSE (original units) per epoch.
     pub val_rmse: Vec<f64>,
+    /// 1-based epoch of the kept model.
     pub best_epoch: usize,
+    /// Its validation RMSE.
     pub best_val_rmse: f64,
+    /// Seconds of the run.
     pub seconds: f64,
     /// Seconds of training (without validation) per epoch.
     #[serde(default)]
     pub epoch_seconds: Vec<f64>,
+    /// Mean global gradient norm (before clipping) per epoch.
+    #[serde(default)]
+    pub grad_norm: Vec<f64>,
+    /// Share of clipped steps per epoch.
+    #[serde(default)]
+    pub clipped: Vec<f64>,
+}
+
+impl From<&urbancast_train::TrainLog> for TrainLog {
+    fn from(l: &urbancast_train::TrainLog) -> Self {
+        TrainLog {
+            train_loss: l.losses(),
+            val_rmse: l.val_scores(),
+            best_epoch: l.best_epoch,
+            best_val_rmse: l.best_score,
+            seconds: l.seconds,
+            epoch_seconds: l.epoch_seconds(),
+            grad_norm: l.epochs.iter().map(|e| e.grad_norm).collect(),
+            clipped: l.epochs.iter().map(|e| e.clipped).collect(),
+        }
+    }
 }
 
 /// Training samples of one city: the task and the target steps to learn.
 pub struct Split<'t, 'a> {
+    /// The city on the training device.
     pub task: &'t Task<'a>,
+    /// Target steps of the samples.
     pub steps: &'t [usize],
 }
 
 /// Mean over tasks of the channel-averaged RMSE over active regions, original units.
-pub fn validation_rmse(model: &StNet, val: &[Split], lags: usize, batch: usize) -> anyhow::Result<f64> {
+pub fn validation_rmse(model: &StNet, val: &[Split], lags: usize, batch: usize) -> Result<f64> {
     let mut total = 0.0;
     for v in val {
         let pred = predict(model, v.task, v.steps, lags, batch)?;
@@ -65,141 +134,91 @@ pub fn validation_rmse(model: &StNet, val: &[Split], lags: usize, batch: usize) 
     Ok(total / val.len().max(1) as f64)
 }
 
-/// What a training loop optimises: the model, its loss on one batch, and hooks between
-/// batches and epochs (STBaT alternates with its RIAM there). Validation always uses the
-/// ST-net inside the model.
-pub trait Objective {
-    type Model: Module + Clone;
-    /// Loss of one batch of city `city` (index into the training splits).
-    fn loss(&mut self, model: &Self::Model, city: usize, task: &Task, x: Tensor<4>, y: Tensor<3>) -> anyhow::Result<Tensor<1>>;
-    /// The ST-net inside the model, for validation.
-    fn net<'m>(&self, model: &'m Self::Model) -> &'m StNet;
-    /// Called after every optimiser step with the number of steps taken this epoch.
-    fn after_batch(&mut self, _steps_this_epoch: usize) -> anyhow::Result<()> {
-        Ok(())
+/// The data side of every grid objective: training and validation splits, batching and
+/// validation.
+pub struct GridData<'s, 't, 'a> {
+    /// Training splits (one per city).
+    pub train: &'s [Split<'t, 'a>],
+    /// Validation splits.
+    pub val: &'s [Split<'t, 'a>],
+    /// Input steps.
+    pub lags: usize,
+    /// Samples per batch.
+    pub batch: usize,
+}
+
+/// One batch: a city (index into the training splits) and its target steps.
+pub type GridBatch = (usize, Vec<usize>);
+
+impl<'s, 't, 'a> GridData<'s, 't, 'a> {
+    /// Training and validation splits with `lags` input steps (batch size from the training
+    /// settings).
+    pub fn new(train: &'s [Split<'t, 'a>], val: &'s [Split<'t, 'a>], lags: usize) -> Self {
+        GridData { train, val, lags, batch: 32 }
     }
-    /// Called at the end of every epoch, before validation.
-    fn after_epoch(&mut self) -> anyhow::Result<()> {
-        Ok(())
+
+    /// Batches of one city each (grids differ in size), shuffled within and across cities with
+    /// a random stream of the epoch.
+    pub fn batches(&self, epoch: usize, seed: u64) -> Vec<GridBatch> {
+        let mut rng = StdRng::seed_from_u64(epoch_seed(seed, epoch));
+        let mut batches: Vec<GridBatch> = vec![];
+        for (k, s) in self.train.iter().enumerate() {
+            let mut steps = s.steps.to_vec();
+            steps.shuffle(&mut rng);
+            batches.extend(steps.chunks(self.batch.max(1)).map(|c| (k, c.to_vec())));
+        }
+        batches.shuffle(&mut rng);
+        batches
     }
-    /// Called when the epoch just validated is the best so far.
-    fn on_best(&mut self) {}
+
+    /// Inputs and targets of a batch, with its task.
+    pub fn tensors(&self, b: &GridBatch) -> (&Task<'_>, Tensor<4>, Tensor<3>) {
+        let task = self.train[b.0].task;
+        let (x, y) = task.batch(&b.1, self.lags);
+        (task, x, y)
+    }
+
+    /// Validation RMSE of an inference copy of the ST-net.
+    pub fn validate(&self, net: &StNet) -> Result<Validation> {
+        Ok(Validation::score(validation_rmse(net, self.val, self.lags, self.batch.max(32))?))
+    }
 }
 
 /// The plain objective: masked MSE over active regions.
-pub struct PlainMse;
+pub struct PlainMse<'s, 't, 'a> {
+    /// Splits and batching.
+    pub data: GridData<'s, 't, 'a>,
+}
 
-impl Objective for PlainMse {
+impl Objective for PlainMse<'_, '_, '_> {
     type Model = StNet;
-    fn loss(&mut self, model: &StNet, _city: usize, task: &Task, x: Tensor<4>, y: Tensor<3>) -> anyhow::Result<Tensor<1>> {
+    type Batch = GridBatch;
+
+    fn batches(&mut self, epoch: usize, seed: u64) -> Result<Vec<GridBatch>> {
+        Ok(self.data.batches(epoch, seed))
+    }
+
+    fn loss(&mut self, model: &StNet, b: &GridBatch) -> Result<BatchLoss> {
+        let (task, x, y) = self.data.tensors(b);
         let out = model.forward(x, &task.space)?;
-        Ok(masked_mse(out.pred, y, task))
+        Ok(BatchLoss::plain(masked_mse(out.pred, y, task)))
     }
-    fn net<'m>(&self, model: &'m StNet) -> &'m StNet {
-        model
+
+    fn validate(&mut self, model: &StNet) -> Result<Validation> {
+        self.data.validate(model)
+    }
+
+    fn direction(&self) -> Direction {
+        Direction::Lower
     }
 }
 
-/// Trains `model` (on an autodiff device) on `train`, validating on `val` after every epoch.
-/// Returns the model of the best validation epoch. `label` names the phase in the progress bar.
-pub fn train(
-    model: StNet,
-    train: &[Split],
-    val: &[Split],
-    lags: usize,
-    cfg: &TrainConfig,
-    seed: u64,
-    label: &str,
-) -> anyhow::Result<(StNet, TrainLog)> {
-    fit(model, &mut PlainMse, train, val, lags, cfg, seed, label)
-}
-
-/// The training loop of every method: Adam with weight decay, batches of one city each
-/// shuffled across cities, global gradient-norm clipping, validation RMSE (original units)
-/// after every epoch, early stopping with the best model kept.
-#[allow(clippy::too_many_arguments)]
-pub fn fit<O: Objective>(
-    mut model: O::Model,
-    obj: &mut O,
-    train: &[Split],
-    val: &[Split],
-    lags: usize,
-    cfg: &TrainConfig,
-    seed: u64,
-    label: &str,
-) -> anyhow::Result<(O::Model, TrainLog)> {
-    let start = Instant::now();
-    let mut rng = StdRng::seed_from_u64(seed ^ 0x5EED_7A1B);
-    let mut optim = AdamConfig::new()
-        .with_weight_decay(Some(WeightDecayConfig::new(cfg.weight_decay)))
-        .init();
-    let mut log = TrainLog { best_val_rmse: f64::INFINITY, ..Default::default() };
-    let mut best = model.clone();
-    let mut bad = 0;
-    let n_batches: usize = train.iter().map(|s| s.steps.len().div_ceil(cfg.batch)).sum();
-    let bar = ProgressBar::new((cfg.max_epochs * n_batches) as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} batches {elapsed} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    bar.set_prefix(label.to_string());
-    for epoch in 0..cfg.max_epochs {
-        let epoch_start = Instant::now();
-        // Batches of one city each (grids differ in size), shuffled across cities.
-        let mut batches: Vec<(usize, Vec<usize>)> = vec![];
-        for (k, s) in train.iter().enumerate() {
-            let mut steps = s.steps.to_vec();
-            steps.shuffle(&mut rng);
-            batches.extend(steps.chunks(cfg.batch).map(|c| (k, c.to_vec())));
-        }
-        batches.shuffle(&mut rng);
-        let mut loss_sum = 0.0;
-        for (i, (k, steps)) in batches.iter().enumerate() {
-            let task = train[*k].task;
-            let (x, y) = task.batch(steps, lags);
-            let loss = obj.loss(&model, *k, task, x, y)?;
-            let mut grads = GradientsParams::from_grads(loss.backward(), &model);
-            clip_global_norm(&model, &mut grads, cfg.clip_norm);
-            model = optim.step(cfg.lr, model, grads);
-            let value = loss.into_scalar::<f32>() as f64;
-            if !value.is_finite() {
-                anyhow::bail!("{label}: the training loss became {value} in epoch {} (learning rate {} too high?)", epoch + 1, cfg.lr);
-            }
-            loss_sum += value;
-            obj.after_batch(i + 1)?;
-            bar.inc(1);
-        }
-        obj.after_epoch()?;
-        let train_loss = loss_sum / batches.len().max(1) as f64;
-        let train_secs = epoch_start.elapsed().as_secs_f64();
-        let val_rmse = validation_rmse(&obj.net(&model).valid(), val, lags, cfg.batch.max(32))?;
-        if bar.is_hidden() {
-            // No terminal to draw on (a log file, CI): one line per epoch instead.
-            eprintln!(
-                "{label}: epoch {} loss {train_loss:.5} val RMSE {val_rmse:.3} ({train_secs:.1} s train, {:.1} s total)",
-                epoch + 1,
-                epoch_start.elapsed().as_secs_f64()
-            );
-        }
-        log.train_loss.push(train_loss);
-        log.val_rmse.push(val_rmse);
-        log.epoch_seconds.push(train_secs);
-        bar.set_message(format!("epoch {} loss {train_loss:.5} val RMSE {val_rmse:.3}", epoch + 1));
-        if val_rmse < log.best_val_rmse {
-            log.best_val_rmse = val_rmse;
-            log.best_epoch = epoch + 1;
-            best = model.clone();
-            obj.on_best();
-            bad = 0;
-        } else {
-            bad += 1;
-            if bad >= cfg.patience {
-                break;
-            }
-        }
-    }
-    bar.finish_and_clear();
-    log.seconds = start.elapsed().as_secs_f64();
-    Ok((best, log))
+/// Trains `model` (on an autodiff device) on `data` (its batch size is set from `cfg`),
+/// validating after every epoch. Returns the model of the best validation epoch. `label` names
+/// the phase in the progress bar; `run` keeps its log and checkpoints (and resumes).
+pub fn train(model: StNet, mut data: GridData, cfg: &TrainConfig, seed: u64, label: &str, run: Option<&RunDir>) -> Result<(StNet, TrainLog)> {
+    data.batch = cfg.batch;
+    let mut obj = PlainMse { data };
+    let fitted = urbancast_train::fit(model, &mut obj, &cfg.spec(label, seed), run)?;
+    Ok((fitted.best, TrainLog::from(&fitted.log)))
 }

@@ -3,7 +3,6 @@
 mod common;
 use common::tiny;
 use burn::module::{Module, ModuleVisitor, Param};
-use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::TensorData;
 use ndarray::{Array2, array};
@@ -14,7 +13,8 @@ use urbancast_transfer::stbat::{
     self, DclOrder, DclSim, StbatConfig, StbatObjective, Stblm, Variant, cosine_similarity, gaussian_kl, inverse_density_weights,
     log_density, regional_stats, simdcl, simdcl_direct,
 };
-use urbancast_transfer::train::{Objective, Split, TrainConfig};
+use urbancast_train::{Objective, OptimConfig, Stepper};
+use urbancast_transfer::train::{GridData, Split, TrainConfig};
 use urbancast_transfer::{Experiment, Method, Settings};
 
 fn tensor2(v: &[f32], shape: [usize; 2], device: &Device) -> Tensor<2> {
@@ -189,7 +189,7 @@ fn one_alternation_changes_both_modules() {
     let cfg = StbatConfig { riam_warmup: 20, riam_steps: 10, ..StbatConfig::default() };
     let net = tiny_net().init_seeded(SpatialKind::Grid, &ad, 4);
     let model = Stblm::new(net, 16, &ad, 5);
-    let mut obj = StbatObjective::new(&train, &cfg, tiny_net().z_dim(), 6).unwrap();
+    let mut obj = StbatObjective::new(GridData::new(&train, &train, 6), &cfg, tiny_net().z_dim(), 6).unwrap();
     let before = obj.balance();
     assert_eq!(before.len(), 1);
     let w: Vec<f64> = before[0].weight.iter().copied().filter(|v| v.is_finite()).collect();
@@ -198,13 +198,12 @@ fn one_alternation_changes_both_modules() {
 
     // (1) one STBLM step with L_pred + L_dcl
     let stblm_before = params(&model);
-    let (x, y) = task.batch(&steps[..16], 6);
-    let loss = obj.loss(&model, 0, &task, x, y).unwrap();
-    let value = loss.clone().into_scalar::<f32>();
-    assert!(value.is_finite() && value > 0.0);
-    let grads = GradientsParams::from_grads(loss.backward(), &model);
-    let mut optim = AdamConfig::new().init();
-    let model = optim.step(1e-3, model, grads);
+    let bl = obj.loss(&model, &(0, steps[..16].to_vec())).unwrap();
+    let names: Vec<&str> = bl.terms.iter().map(|t| t.0).collect();
+    assert_eq!(names, ["pred", "dcl"]);
+    let mut stepper = Stepper::new(&OptimConfig::adam(0.0), 0.0);
+    let (model, info) = stepper.step(model, bl.total, 1e-3, &|| "test".into()).unwrap();
+    assert!(info.loss.is_finite() && info.loss > 0.0);
     let stblm_after = params(&model);
     assert_eq!(stblm_before.len(), stblm_after.len());
     let changed = |a: &[f32], b: &[f32]| a.iter().zip(b).filter(|(x, y)| x != y).count();
@@ -212,7 +211,7 @@ fn one_alternation_changes_both_modules() {
     assert!(changed(&stblm_before, &stblm_after) > stblm_before.len() / 2, "STBLM parameters changed");
 
     // (2) the RIAM learns from the collected statistics and re-estimates the weights
-    obj.after_epoch().unwrap();
+    obj.after_epoch(0).unwrap();
     let after = obj.balance();
     assert_ne!(before[0].density, after[0].density, "RIAM parameters (hence densities) changed");
     let w2: Vec<f64> = after[0].weight.iter().copied().filter(|v| v.is_finite()).collect();
@@ -297,6 +296,6 @@ fn a_riam_with_nothing_to_learn_is_a_clear_error() {
     let cfg = StbatConfig { no_fdp: true, ..StbatConfig::default() };
     let net = tiny_net().init_seeded(SpatialKind::Grid, &ad, 1);
     let split = [Split { task: &task, steps: &steps }];
-    let err = stbat::pretrain(net, &split, &split, 6, &TrainConfig::default(), &cfg, 1, "t").unwrap_err().to_string();
+    let err = stbat::pretrain(net, GridData::new(&split, &split, 6), &TrainConfig::default(), &cfg, 1, "t", None).unwrap_err().to_string();
     assert!(err.contains("nothing to learn") && err.contains("metro"), "{err}");
 }

@@ -6,7 +6,7 @@ use ndarray::Array3;
 use urbancast_data::prep::{Prepared, Protocol};
 use urbancast_data::{Channel, City, Layout};
 use urbancast_transfer::batch::Task;
-use urbancast_transfer::train::{Split, TrainConfig, train};
+use urbancast_transfer::train::{GridData, Split, TrainConfig, train};
 use urbancast_transfer::{Experiment, Method, Settings, checkpoint, ha, predict};
 
 fn tiny_settings() -> Settings {
@@ -33,7 +33,7 @@ fn training_loss_falls_on_a_tiny_city() {
     let cfg = urbancast_nn::StNetConfig { channels: 2, lags: 6, conv_channels: 8, res_units: 1, hidden: 16, head_hidden: 16 };
     let model = cfg.init_seeded(urbancast_nn::SpatialKind::Grid, &ad, 7);
     let tc = TrainConfig { max_epochs: 12, patience: 100, batch: 16, lr: 3e-3, ..TrainConfig::default() };
-    let (_, log) = train(model, &[Split { task: &task, steps: &steps }], &[Split { task: &task, steps: &val }], 6, &tc, 7, "test").unwrap();
+    let (_, log) = train(model, GridData::new(&[Split { task: &task, steps: &steps }], &[Split { task: &task, steps: &val }], 6), &tc, 7, "test", None).unwrap();
     assert_eq!(log.train_loss.len(), 12);
     let first = log.train_loss[0];
     let last = *log.train_loss.last().unwrap();

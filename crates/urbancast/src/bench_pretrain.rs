@@ -8,7 +8,7 @@ use urbancast_data::prep::Prepared;
 use urbancast_data::{Layout, spec};
 use urbancast_nn::{SpatialKind, StNetConfig};
 use urbancast_transfer::batch::Task;
-use urbancast_transfer::train::{Split, train};
+use urbancast_transfer::train::{GridData, Split, train};
 use urbancast_transfer::{Settings, device, stbat};
 
 use crate::bench::PretrainArgs;
@@ -113,9 +113,9 @@ fn time_one(a: &PretrainArgs) -> Result<Figures> {
     };
     let model = cfg.init_seeded(kind, &ad, a.seed);
     let log = if stb {
-        stbat::pretrain(model, &tr, &va, settings.protocol.lags, &settings.pretrain, &settings.stbat, a.seed, "stbat")?.1
+        stbat::pretrain(model, GridData::new(&tr, &va, settings.protocol.lags), &settings.pretrain, &settings.stbat, a.seed, "stbat", None)?.1
     } else {
-        train(model, &tr, &va, settings.protocol.lags, &settings.pretrain, a.seed, "pre-train")?.1
+        train(model, GridData::new(&tr, &va, settings.protocol.lags), &settings.pretrain, a.seed, "pre-train", None)?.1
     };
     let mean = log.epoch_seconds.iter().sum::<f64>() / log.epoch_seconds.len().max(1) as f64;
     let f = Figures {

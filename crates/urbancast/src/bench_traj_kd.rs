@@ -11,7 +11,7 @@ use urbancast_roads::demand::{DemandConfig, synthesize_trips};
 use urbancast_traj::kd::{KdConfig, TeacherTargets};
 use urbancast_traj::lmtad::{CellGrid, LmTadConfig};
 use urbancast_traj::model::HoserConfig;
-use urbancast_traj::train::{Distill, TrainConfig, fit, fit_distilled, prepare_training, sized_config};
+use urbancast_traj::train::{Distill, RunOpts, TrainConfig, fit, fit_distilled, prepare_training, sized_config};
 
 use crate::traj::common::{NetworkArg, read_checked_all, write_json};
 use crate::traj::teacher::load_teacher;
@@ -111,9 +111,9 @@ pub fn run(a: Args) -> Result<()> {
     let time_run = |kd: bool, steps: usize| -> Result<f64> {
         let d = kd.then_some(&distill);
         let (_, log) = if kd {
-            fit_distilled(&net, &prep.ctx, &prep.train, &prep.val, &prep.time_norm, &model_cfg, &tc(steps), &cpu, None, false, d)?
+            fit_distilled(prep.data(&net), &model_cfg, &tc(steps), &cpu, RunOpts::default(), d)?
         } else {
-            fit(&net, &prep.ctx, &prep.train, &prep.val, &prep.time_norm, &model_cfg, &tc(steps), &cpu, None, false)?
+            fit(prep.data(&net), &model_cfg, &tc(steps), &cpu, RunOpts::default())?
         };
         Ok(log.epochs[0].train_seconds / steps as f64)
     };

@@ -32,7 +32,7 @@ use urbancast_nn::checkpoint::{load_weights, read_config, save_module};
 pub use grid::{CellGrid, DEFAULT_CELL_DEG, Tokenizer};
 pub use infer::{anomaly_scores, log_probs, next_token_distribution, token_nll};
 pub use model::{LmTad, LmTadConfig};
-pub use train::{LmTadEpochLog, LmTadTrainConfig, LmTadTrainLog, fit, mean_loss};
+pub use train::{LmTadEpochLog, LmTadTrainConfig, LmTadTrainLog, fit, fit_in, mean_loss};
 
 const KEY_CONFIG: &str = "urbancast.lmtad.config";
 /// File names inside a [`save_lmtad_dir`] directory.

@@ -8,14 +8,13 @@
 //! trajectories ([`crate::data::Batcher`], as the generator's training) instead of
 //! random crops of a token stream; training sequences longer than `block_size + 1` tokens are
 //! truncated to their first `block_size + 1` tokens (counted in [`LmTadTrainLog::truncated`]).
-use std::time::Instant;
+use std::path::Path;
 
-use anyhow::{Result, bail, ensure};
+use anyhow::{Context, Result, ensure};
 use burn::module::Module;
-use burn::optim::{AdamWConfig, GradientsParams};
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
-use urbancast_nn::clip::clip_global_norm;
+use urbancast_train::{BatchLoss, Direction, LrSchedule, Objective, OptimConfig, OptimKind, RunDir, TrainSpec, Validation};
 
 use super::{LmTad, LmTadConfig, check_sequence, token_nll, token_tensor};
 use crate::data::Batcher;
@@ -77,17 +76,34 @@ impl LmTadTrainConfig {
         self.warmup_steps.unwrap_or_else(|| (self.warmup_frac.clamp(0.0, 1.0) * total as f64).round() as usize)
     }
 
-    /// Learning rate of optimizer step `step` (0-based) out of `total`: `lr · (step + 1) /
-    /// (warmup + 1)` during warm-up (nanoGPT), then cosine from `lr` down to `min_lr`, reached
-    /// at the last step (`step = total − 1`) and kept after it.
+    /// The schedule for `total` steps: linear warm-up, then cosine from `lr` down to `min_lr`
+    /// at the last step ([`urbancast_train::LrSchedule::WarmupCosine`]).
+    pub fn schedule(&self, total: usize) -> LrSchedule {
+        LrSchedule::WarmupCosine { warmup: self.warmup(total) as f64, min_lr: self.min_lr }
+    }
+
+    /// Learning rate of optimizer step `step` (1-based, the engine's convention) out of
+    /// `total`.
     pub fn lr_at(&self, step: usize, total: usize) -> f64 {
-        let warmup = self.warmup(total);
-        if step < warmup {
-            return self.lr * (step + 1) as f64 / (warmup + 1) as f64;
+        self.schedule(total).lr_at(self.lr, step, total, 0)
+    }
+
+    /// The engine's settings for `planned` steps: AdamW (β, decay, ε = 1e-8), warm-up +
+    /// cosine, clip, no early stopping.
+    pub fn spec(&self, planned: usize, progress: bool) -> TrainSpec {
+        TrainSpec {
+            label: "LM-TAD".into(),
+            lr: self.lr,
+            optim: OptimConfig { kind: OptimKind::AdamW, beta1: self.beta1, beta2: self.beta2, eps: 1e-8, weight_decay: self.weight_decay },
+            schedule: self.schedule(planned),
+            clip_norm: self.clip_norm,
+            max_epochs: self.epochs,
+            max_batches_per_epoch: self.max_batches_per_epoch,
+            patience: None,
+            min_steps: 0,
+            seed: self.seed,
+            progress,
         }
-        let span = total.saturating_sub(1).saturating_sub(warmup).max(1) as f64;
-        let ratio = ((step - warmup) as f64 / span).min(1.0);
-        self.min_lr + 0.5 * (1.0 + (std::f64::consts::PI * ratio).cos()) * (self.lr - self.min_lr)
     }
 }
 
@@ -147,11 +163,59 @@ pub fn mean_loss(model: &LmTad, seqs: &[Vec<u32>], batch: usize) -> Result<f64> 
     Ok(nll.iter().flatten().map(|&x| x as f64).sum::<f64>() / n.max(1) as f64)
 }
 
+/// LM-TAD's objective on the engine: next-token cross entropy over length-bucketed batches,
+/// validation loss per token.
+struct LmTadObjective<'a> {
+    train: &'a [Vec<u32>],
+    val: &'a [Vec<u32>],
+    model_cfg: &'a LmTadConfig,
+    batch: usize,
+    batcher: Batcher,
+    ad: Device,
+    step_losses: Vec<f32>,
+}
+
+impl Objective for LmTadObjective<'_> {
+    type Model = LmTad;
+    type Batch = Vec<usize>;
+
+    fn batches(&mut self, epoch: usize, _seed: u64) -> Result<Vec<Vec<usize>>> {
+        Ok(self.batcher.epoch(epoch as u64))
+    }
+
+    fn loss(&mut self, model: &LmTad, idx: &Vec<usize>) -> Result<BatchLoss> {
+        let rows: Vec<Vec<u32>> = idx.iter().map(|&i| self.train[i].clone()).collect();
+        let tokens = token_tensor(&rows, self.model_cfg, self.model_cfg.block_size + 1, &self.ad)?;
+        let (loss, n) = model.loss(tokens)?;
+        self.step_losses.push(loss.clone().into_scalar::<f32>());
+        Ok(BatchLoss { total: loss, terms: vec![], weight: n as f64, counters: vec![] })
+    }
+
+    fn validate(&mut self, model: &LmTad) -> Result<Validation> {
+        Ok(Validation::score(mean_loss(model, self.val, self.batch)?))
+    }
+
+    fn direction(&self) -> Direction {
+        Direction::Lower
+    }
+
+    fn save_state(&self, dir: &Path) -> Result<()> {
+        urbancast_train::fsio::write_json_atomic(&dir.join("lmtad.json"), &self.step_losses)
+    }
+
+    fn load_state(&mut self, dir: &Path) -> Result<()> {
+        let p = dir.join("lmtad.json");
+        let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+        self.step_losses = serde_json::from_str(&text).with_context(|| format!("{}: not an LM-TAD state", p.display()))?;
+        Ok(())
+    }
+}
+
 /// Trains a model of configuration `model_cfg` (vocabulary set, e.g. from
 /// [`LmTadConfig::for_grid`]) on `train` token sequences (`SOT … EOT`, see
 /// [`super::Tokenizer`]) and returns the weights of the best validation loss (on the plain
 /// device) with the log. `device` may be plain or autodiff. Deterministic for `cfg.seed` on a
-/// given backend.
+/// given backend. `run` keeps the engine's log and checkpoints (and resumes).
 pub fn fit(
     train: &[Vec<u32>],
     val: &[Vec<u32>],
@@ -160,84 +224,51 @@ pub fn fit(
     device: &Device,
     progress: bool,
 ) -> Result<(LmTad, LmTadTrainLog)> {
+    fit_in(train, val, model_cfg, cfg, device, progress, None)
+}
+
+/// [`fit`] with a run folder.
+pub fn fit_in(
+    train: &[Vec<u32>],
+    val: &[Vec<u32>],
+    model_cfg: &LmTadConfig,
+    cfg: &LmTadTrainConfig,
+    device: &Device,
+    progress: bool,
+    run: Option<&RunDir>,
+) -> Result<(LmTad, LmTadTrainLog)> {
     model_cfg.validate()?;
-    ensure!(cfg.epochs > 0, "at least one epoch is needed");
-    ensure!(cfg.batch > 0, "batch size must be at least 1");
-    ensure!(cfg.lr > 0.0 && cfg.lr.is_finite(), "learning rate must be positive, got {}", cfg.lr);
+    ensure!(cfg.batch > 0, "batch must be at least 1 (got 0)");
     ensure!(cfg.min_lr >= 0.0 && cfg.min_lr <= cfg.lr, "min_lr {} must lie in [0, lr = {}]", cfg.min_lr, cfg.lr);
     ensure!(!train.is_empty(), "no training sequences");
     ensure!(!val.is_empty(), "no validation sequences (the best model is chosen on them)");
-    let start = Instant::now();
     let (train, cut_t) = prepare("training", train, model_cfg)?;
     let (val, cut_v) = prepare("validation", val, model_cfg)?;
     let ad = device.clone().inner().autodiff();
-    let mut model = model_cfg.init_seeded(&ad, cfg.seed)?;
-    let mut optim = AdamWConfig::new()
-        .with_weight_decay(cfg.weight_decay)
-        .with_beta_1(cfg.beta1)
-        .with_beta_2(cfg.beta2)
-        .with_epsilon(1e-8)
-        .init();
+    let model = model_cfg.init_seeded(&ad, cfg.seed)?;
     // Length-bucketed batches (as the generator's training): far less padding than uniformly
     // shuffled batches of trips whose lengths vary by a factor of ten.
     let batcher = Batcher::new(train.iter().map(Vec::len).collect(), cfg.batch, cfg.seed ^ 0x1A7A_D5EE_D000_0000);
     let n_batches = batcher.num_batches();
     let per_epoch = cfg.max_batches_per_epoch.map_or(n_batches, |m| m.clamp(1, n_batches));
     let planned = cfg.epochs * per_epoch;
-    let mut log = LmTadTrainLog { best_val_loss: f64::INFINITY, planned_steps: planned, truncated: cut_t + cut_v, ..Default::default() };
-    let mut best: Option<LmTad> = None;
-    let pb = crate::progress::bar(planned as u64, "LM-TAD", "steps", progress);
-    let mut step = 0usize;
-    for epoch in 1..=cfg.epochs {
-        let t0 = Instant::now();
-        let (mut sum, mut count, mut lr) = (0.0f64, 0usize, 0.0);
-        for idx in batcher.epoch(epoch as u64 - 1).iter().take(per_epoch) {
-            lr = cfg.lr_at(step, planned);
-            step += 1;
-            let rows: Vec<Vec<u32>> = idx.iter().map(|&i| train[i].clone()).collect();
-            let tokens = token_tensor(&rows, model_cfg, model_cfg.block_size + 1, &ad)?;
-            let (loss, n) = model.loss(tokens)?;
-            let mut grads = GradientsParams::from_grads(loss.backward(), &model);
-            if cfg.clip_norm > 0.0 && cfg.clip_norm.is_finite() {
-                clip_global_norm(&model, &mut grads, cfg.clip_norm);
-            }
-            model = optim.step(lr, model, grads);
-            let value = loss.into_scalar::<f32>();
-            if !value.is_finite() {
-                bail!("the training loss became {value} at step {step} (epoch {epoch}, learning rate {lr:.3e})");
-            }
-            log.step_losses.push(value);
-            sum += value as f64 * n as f64;
-            count += n;
-            pb.inc(1);
-        }
-        pb.set_message(format!("epoch {epoch}: validating"));
-        let plain = model.valid();
-        let val_loss = mean_loss(&plain, &val, cfg.batch)?;
-        let e = LmTadEpochLog {
-            epoch,
-            train_loss: sum / count.max(1) as f64,
-            val_loss,
-            lr_end: lr,
-            steps: step,
-            seconds: t0.elapsed().as_secs_f64(),
-        };
-        if progress {
-            crate::progress::note(&pb, format!(
-                "epoch {epoch}/{}: loss {:.4} | val loss {:.4} | lr {:.2e} | {:.1} s",
-                cfg.epochs, e.train_loss, e.val_loss, e.lr_end, e.seconds
-            ));
-        }
-        pb.set_message(format!("epoch {epoch}: val loss {val_loss:.4}"));
-        log.epochs.push(e);
-        if val_loss < log.best_val_loss || best.is_none() {
-            log.best_val_loss = val_loss;
-            log.best_epoch = epoch;
-            best = Some(plain);
-        }
-    }
-    pb.finish_and_clear();
-    log.steps = step;
-    log.seconds = start.elapsed().as_secs_f64();
-    Ok((best.unwrap_or_else(|| model.valid()), log))
+    let mut obj = LmTadObjective { train: &train, val: &val, model_cfg, batch: cfg.batch, batcher, ad, step_losses: vec![] };
+    let fitted = urbancast_train::fit(model, &mut obj, &cfg.spec(planned, progress), run)?;
+    let l = &fitted.log;
+    let epochs = l
+        .epochs
+        .iter()
+        .map(|e| LmTadEpochLog { epoch: e.epoch, train_loss: e.loss, val_loss: e.val_score, lr_end: e.lr, steps: e.step, seconds: e.seconds })
+        .collect();
+    let log = LmTadTrainLog {
+        epochs,
+        step_losses: obj.step_losses,
+        best_epoch: l.best_epoch,
+        best_val_loss: l.best_score,
+        steps: l.steps,
+        planned_steps: l.planned_steps,
+        truncated: cut_t + cut_v,
+        seconds: l.seconds,
+    };
+    Ok((fitted.best.valid(), log))
 }

@@ -32,7 +32,7 @@ mod prepare;
 use serde::{Deserialize, Serialize};
 
 pub use eval::{EvalStats, evaluate, evaluate_batches};
-pub use fit::{Distill, fit, fit_distilled, sized_config};
+pub use fit::{Distill, RunOpts, TrainData, fit, fit_distilled, sized_config};
 pub use prepare::{Prepared, prepare_training, split_indices, zones_for};
 
 /// Optimiser, schedule and loop settings. Missing fields in a serialised config take their
@@ -81,23 +81,18 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// The learning-rate schedule for `total` optimiser steps: HOSER's linear warm-up over
+    /// `warmup_frac · total` steps (a float), then cosine decay to 0 at the last step
+    /// ([`urbancast_train::LrSchedule::WarmupCosine`]).
+    pub fn schedule(&self, total: usize) -> urbancast_train::LrSchedule {
+        urbancast_train::LrSchedule::WarmupCosine { warmup: total as f64 * self.warmup_frac.clamp(0.0, 1.0), min_lr: 0.0 }
+    }
+
     /// Learning rate of optimizer step `step` (1-based, as HOSER's `iter_num`) out of `total`:
     /// linear warm-up over the first `warmup_frac · total` steps, then cosine decay to 0 at
     /// `step == total`. Steps beyond `total` get 0.
     pub fn lr_at(&self, step: usize, total: usize) -> f64 {
-        let (it, total) = (step as f64, total as f64);
-        let warmup = total * self.warmup_frac.clamp(0.0, 1.0);
-        if it > total {
-            return 0.0;
-        }
-        if it < warmup {
-            return self.lr * it / warmup;
-        }
-        if total <= warmup {
-            return self.lr; // all warm-up: the last step reaches the peak
-        }
-        let decay = (it - warmup) / (total - warmup);
-        self.lr * 0.5 * (1.0 + (std::f64::consts::PI * decay).cos())
+        self.schedule(total).lr_at(self.lr, step, total, 0)
     }
 
     /// Batches actually run per epoch when the training set has `n_batches` batches.

@@ -26,6 +26,13 @@ pub struct Prepared {
     pub test_ix: Vec<usize>,
 }
 
+impl Prepared {
+    /// The training bundle of [`super::fit`] on `net` (training and validation samples).
+    pub fn data<'a>(&'a self, net: &'a urbancast_roads::RoadNetwork) -> super::TrainData<'a> {
+        super::TrainData { net, ctx: &self.ctx, train: &self.train, val: &self.val, time_norm: &self.time_norm }
+    }
+}
+
 /// The number of zones actually used for `requested` zones on a network of `num_roads`
 /// roads: at most `num_roads / 4` (at least 1), so that a tiny network still gets zones of a
 /// few roads each (METIS cannot make more zones than roads, and one-road zones say nothing

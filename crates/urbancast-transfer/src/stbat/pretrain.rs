@@ -1,7 +1,8 @@
 //! STBaT pre-training: the STBLM objective and its alternation with each city's RIAM.
-use anyhow::{Result, bail};
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
 use burn::nn::{Linear, LinearConfig};
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 use burn::tensor::{Int, TensorData};
@@ -12,8 +13,10 @@ use urbancast_nn::StNet;
 use super::StbatConfig;
 use super::losses::{DclOrder, regional_stats, simdcl, weighted_mse};
 use super::riam::{Riam, cosine_similarity, inverse_density_weights, log_density, poi_cross_entropy, poi_distribution};
+use urbancast_train::{BatchLoss, Direction, Objective, OptimConfig, RunDir, Stepper, Validation};
+
 use crate::batch::{Task, masked_mse};
-use crate::train::{Objective, Split, TrainConfig, TrainLog, fit};
+use crate::train::{GridBatch, GridData, TrainConfig, TrainLog};
 
 /// STBLM: the ST-net (feature extractor + predictor) and the projector
 /// `d_r = FC(ReLU(FC(mu_r || sigma_r)))` of regional feature statistics.
@@ -74,7 +77,7 @@ struct CityRiam {
     active: Vec<usize>,
     active_idx: Tensor<1, Int>,
     riam: Riam,
-    optim: ModuleOptimizer,
+    optim: Stepper,
     /// Encoder input per active region: POI distribution, or one-hot region identity.
     input: Tensor<2>,
     /// POI targets of the classifier (None = no classifier).
@@ -136,7 +139,7 @@ impl CityRiam {
             active_idx: Tensor::from_data(TensorData::new(idx, [ra]), device),
             active,
             riam,
-            optim: AdamConfig::new().init(),
+            optim: Stepper::new(&OptimConfig::adam(0.0), 0.0),
             input,
             poi,
             acc: None,
@@ -152,7 +155,7 @@ impl CityRiam {
 
     /// `steps` Adam steps on `L_emb = CE + beta * KLD` (terms that apply), then new densities,
     /// weights and similarities. Returns the last loss, or None when there is nothing to learn.
-    fn update(&mut self, cfg: &StbatConfig, steps: usize) -> Option<f64> {
+    fn update(&mut self, cfg: &StbatConfig, steps: usize) -> Result<Option<f64>> {
         if let Some((mu, sg)) = self.acc.take() {
             let n = self.acc_n.max(1) as f32;
             self.stats = Some((mu.div_scalar(n), sg.div_scalar(n)));
@@ -160,7 +163,7 @@ impl CityRiam {
         }
         let use_stats = !cfg.no_fdp && self.stats.is_some();
         if self.poi.is_none() && !use_stats {
-            return None;
+            return Ok(None);
         }
         let mut last = f64::NAN;
         for _ in 0..steps {
@@ -179,12 +182,13 @@ impl CityRiam {
                 });
             }
             let loss = loss.expect("one term applies");
-            let grads = GradientsParams::from_grads(loss.backward(), &self.riam);
-            last = loss.into_scalar::<f32>() as f64;
-            self.riam = self.optim.step(cfg.riam_lr, self.riam.clone(), grads);
+            let what = || format!("STBaT RIAM of `{}`", self.name);
+            let (riam, info) = self.optim.step(self.riam.clone(), loss, cfg.riam_lr, &what)?;
+            self.riam = riam;
+            last = info.loss;
         }
         self.estimate(cfg);
-        Some(last)
+        Ok(Some(last))
     }
 
     /// Densities, weights and the SimDCL order from the current embeddings.
@@ -220,7 +224,8 @@ impl CityRiam {
 }
 
 /// The STBLM objective with the RIAM alternation (see the module docs).
-pub struct StbatObjective {
+pub struct StbatObjective<'s, 't, 'a> {
+    data: GridData<'s, 't, 'a>,
     cfg: StbatConfig,
     cities: Vec<CityRiam>,
     outcome: StbatOutcome,
@@ -228,21 +233,49 @@ pub struct StbatObjective {
     dcl_n: usize,
 }
 
-impl StbatObjective {
+/// What a checkpoint keeps of a city's RIAM beyond its weights and optimiser.
+#[derive(Serialize, Deserialize)]
+struct CityState {
+    acc: Option<(Vec<f32>, Vec<f32>, [usize; 2])>,
+    acc_n: usize,
+    stats: Option<(Vec<f32>, Vec<f32>, [usize; 2])>,
+    ready: bool,
+}
+
+fn pair_data(p: &Option<(Tensor<2>, Tensor<2>)>) -> Option<(Vec<f32>, Vec<f32>, [usize; 2])> {
+    p.as_ref().map(|(a, b)| {
+        let v = |t: &Tensor<2>| t.clone().into_data().convert::<f32>().try_to_vec::<f32>().unwrap_or_default();
+        (v(a), v(b), a.dims())
+    })
+}
+
+fn pair_tensors(p: Option<(Vec<f32>, Vec<f32>, [usize; 2])>, device: &Device) -> Option<(Tensor<2>, Tensor<2>)> {
+    p.map(|(a, b, d)| (Tensor::from_data(TensorData::new(a, d), device), Tensor::from_data(TensorData::new(b, d), device)))
+}
+
+/// The STBaT report kept with a checkpoint.
+#[derive(Serialize, Deserialize)]
+struct ObjectiveState {
+    cities: Vec<CityState>,
+    outcome: StbatOutcome,
+}
+
+impl<'s, 't, 'a> StbatObjective<'s, 't, 'a> {
     /// One RIAM per training split (source city); POI-classifier warm-up before the first epoch.
-    pub fn new(train: &[Split], cfg: &StbatConfig, z_dim: usize, seed: u64) -> Result<StbatObjective> {
+    pub fn new(data: GridData<'s, 't, 'a>, cfg: &StbatConfig, z_dim: usize, seed: u64) -> Result<Self> {
         let mut notes = vec![];
         let mut cities = vec![];
         let mut warmup = vec![];
-        for (k, s) in train.iter().enumerate() {
+        for (k, s) in data.train.iter().enumerate() {
             let mut c = CityRiam::new(s.task, cfg, z_dim, seed.wrapping_add(1000 + k as u64), &mut notes)?;
             if c.poi.is_some() {
-                warmup.extend(c.update(cfg, cfg.riam_warmup));
+                warmup.extend(c.update(cfg, cfg.riam_warmup)?);
             }
             cities.push(c);
         }
         let emb_loss = if warmup.is_empty() { vec![] } else { vec![warmup.iter().sum::<f64>() / warmup.len() as f64] };
         Ok(StbatObjective {
+            data,
             cfg: cfg.clone(),
             cities,
             outcome: StbatOutcome { notes, emb_loss, ..Default::default() },
@@ -258,32 +291,45 @@ impl StbatObjective {
 
     /// Step (2) of the iteration: every city's RIAM learns from the collected statistics and
     /// re-estimates densities, weights and similarities.
-    pub fn alternate(&mut self) {
+    pub fn alternate(&mut self) -> Result<()> {
         let steps = self.cfg.riam_steps;
-        let losses: Vec<f64> = self.cities.iter_mut().filter_map(|c| c.update(&self.cfg, steps)).collect();
+        let mut losses = vec![];
+        for c in &mut self.cities {
+            losses.extend(c.update(&self.cfg, steps)?);
+        }
         if !losses.is_empty() {
             self.outcome.emb_loss.push(losses.iter().sum::<f64>() / losses.len() as f64);
         }
+        Ok(())
     }
 
+    /// The report (densities and weights at the best epoch, losses, notes).
     pub fn into_outcome(self) -> StbatOutcome {
         self.outcome
     }
 }
 
-impl Objective for StbatObjective {
+impl Objective for StbatObjective<'_, '_, '_> {
     type Model = Stblm;
+    type Batch = GridBatch;
 
-    fn loss(&mut self, model: &Stblm, city: usize, task: &Task, x: Tensor<4>, y: Tensor<3>) -> Result<Tensor<1>> {
+    fn batches(&mut self, epoch: usize, seed: u64) -> Result<Vec<GridBatch>> {
+        Ok(self.data.batches(epoch, seed))
+    }
+
+    fn loss(&mut self, model: &Stblm, b: &GridBatch) -> Result<BatchLoss> {
+        let (task, x, y) = self.data.tensors(b);
         let out = model.net.forward(x, &task.space)?;
         let cfg = &self.cfg;
-        let c = &mut self.cities[city];
-        let mut loss = match (&c.weight_tensor, cfg.no_wloss) {
+        let c = &mut self.cities[b.0];
+        let pred = match (&c.weight_tensor, cfg.no_wloss) {
             (Some(w), false) => weighted_mse(out.pred, y, w.clone(), task.n_active),
             _ => masked_mse(out.pred, y, task),
         };
-        let b = out.z.dims()[0];
-        if b >= 2 {
+        let mut loss = pred.clone();
+        let mut terms = vec![("pred", pred)];
+        let bsz = out.z.dims()[0];
+        if bsz >= 2 {
             let (mu, sigma) = regional_stats(out.z);
             let mu = mu.select(0, c.active_idx.clone());
             let sigma = sigma.select(0, c.active_idx.clone());
@@ -299,26 +345,31 @@ impl Objective for StbatObjective {
                 let dcl = simdcl(model.project(mu, sigma), order, cfg.tau, cfg.dcl_sim);
                 self.dcl_sum += dcl.clone().into_scalar::<f32>() as f64;
                 self.dcl_n += 1;
-                loss = loss + dcl.mul_scalar(cfg.dcl_weight as f32);
+                loss = loss + dcl.clone().mul_scalar(cfg.dcl_weight as f32);
+                terms.push(("dcl", dcl));
             }
         }
-        Ok(loss)
+        Ok(BatchLoss { total: loss, terms, weight: 1.0, counters: vec![] })
     }
 
-    fn net<'m>(&self, model: &'m Stblm) -> &'m StNet {
-        &model.net
+    fn validate(&mut self, model: &Stblm) -> Result<Validation> {
+        self.data.validate(&model.net)
+    }
+
+    fn direction(&self) -> Direction {
+        Direction::Lower
     }
 
     fn after_batch(&mut self, steps_this_epoch: usize) -> Result<()> {
         if self.cfg.alternate_every > 0 && steps_this_epoch.is_multiple_of(self.cfg.alternate_every) {
-            self.alternate();
+            self.alternate()?;
         }
         Ok(())
     }
 
-    fn after_epoch(&mut self) -> Result<()> {
+    fn after_epoch(&mut self, _epoch: usize) -> Result<()> {
         if self.cfg.alternate_every == 0 {
-            self.alternate();
+            self.alternate()?;
         }
         self.outcome.dcl_loss.push(if self.dcl_n > 0 { self.dcl_sum / self.dcl_n as f64 } else { f64::NAN });
         self.dcl_sum = 0.0;
@@ -326,29 +377,57 @@ impl Objective for StbatObjective {
         Ok(())
     }
 
-    fn on_best(&mut self) {
+    fn on_best(&mut self, _model: &Stblm, _epoch: usize) -> Result<()> {
         self.outcome.balance = self.balance();
+        Ok(())
+    }
+
+    fn save_state(&self, dir: &Path) -> Result<()> {
+        let mut cities = vec![];
+        for (k, c) in self.cities.iter().enumerate() {
+            urbancast_train::checkpoint::save_module(&c.riam, &dir.join(format!("riam-{k}.bpk")))?;
+            let p = dir.join(format!("riam-optim-{k}.bpk"));
+            c.optim.optimizer().to_record().save(&p).map_err(|e| anyhow::anyhow!("writing {}: {e:?}", p.display()))?;
+            cities.push(CityState { acc: pair_data(&c.acc), acc_n: c.acc_n, stats: pair_data(&c.stats), ready: c.ready });
+        }
+        let state = ObjectiveState { cities, outcome: self.outcome.clone() };
+        urbancast_train::fsio::write_json_atomic(&dir.join("stbat.json"), &state)
+    }
+
+    fn load_state(&mut self, dir: &Path) -> Result<()> {
+        let p = dir.join("stbat.json");
+        let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+        let state: ObjectiveState = serde_json::from_str(&text).with_context(|| format!("{}: not an STBaT state", p.display()))?;
+        if state.cities.len() != self.cities.len() {
+            bail!("{}: the checkpoint has {} source cities, this run {}", p.display(), state.cities.len(), self.cities.len());
+        }
+        for (k, (c, s)) in self.cities.iter_mut().zip(state.cities).enumerate() {
+            urbancast_train::checkpoint::load_module(&mut c.riam, &dir.join(format!("riam-{k}.bpk")))?;
+            let op = dir.join(format!("riam-optim-{k}.bpk"));
+            let rec = burn::optim::OptimizerRecord::load(&op).map_err(|e| anyhow::anyhow!("reading {}: {e:?}", op.display()))?;
+            c.optim.set_optimizer(OptimConfig::adam(0.0).init().load_record(rec));
+            let device = c.input.device();
+            c.acc = pair_tensors(s.acc, &device);
+            c.acc_n = s.acc_n;
+            c.stats = pair_tensors(s.stats, &device);
+            if s.ready {
+                c.estimate(&self.cfg);
+            }
+        }
+        self.outcome = state.outcome;
+        Ok(())
     }
 }
 
 /// STBaT pre-training of `init` (an ST-net on an autodiff device, its head `256 -> 256 -> C`)
-/// on the source splits, with early stopping on the source validation RMSE. Returns the best
-/// ST-net (the projector and RIAMs are only needed during pre-training).
-#[allow(clippy::too_many_arguments)]
-pub fn pretrain(
-    init: StNet,
-    train: &[Split],
-    val: &[Split],
-    lags: usize,
-    tc: &TrainConfig,
-    cfg: &StbatConfig,
-    seed: u64,
-    label: &str,
-) -> Result<(StNet, TrainLog, StbatOutcome)> {
-    let device = train.first().map(|s| s.task.device.clone()).ok_or_else(|| anyhow::anyhow!("STBaT needs at least one source city"))?;
+/// on the source splits of `data`, with early stopping on the source validation RMSE. Returns
+/// the best ST-net (the projector and RIAMs are only needed during pre-training).
+pub fn pretrain(init: StNet, mut data: GridData, tc: &TrainConfig, cfg: &StbatConfig, seed: u64, label: &str, run: Option<&RunDir>) -> Result<(StNet, TrainLog, StbatOutcome)> {
+    let device = data.train.first().map(|s| s.task.device.clone()).ok_or_else(|| anyhow::anyhow!("STBaT needs at least one source city"))?;
+    data.batch = tc.batch;
     let z_dim = init.config().z_dim();
-    let mut obj = StbatObjective::new(train, cfg, z_dim, seed)?;
+    let mut obj = StbatObjective::new(data, cfg, z_dim, seed)?;
     let model = Stblm::new(init, cfg.proj_dim, &device, seed.wrapping_add(77));
-    let (best, log) = fit(model, &mut obj, train, val, lags, tc, seed, label)?;
-    Ok((best.net, log, obj.into_outcome()))
+    let fitted = urbancast_train::fit(model, &mut obj, &tc.spec(label, seed), run)?;
+    Ok((fitted.best.net, TrainLog::from(&fitted.log), obj.into_outcome()))
 }

@@ -13,7 +13,7 @@ use urbancast_traj::bundle::{BundleMeta, NetworkFingerprint, save_bundle};
 use urbancast_traj::data::GraphTensors;
 use urbancast_traj::kd::{KdConfig, TeacherTargets};
 use urbancast_traj::model::HoserConfig;
-use urbancast_traj::train::{Distill, TrainConfig, TrainLog, evaluate, fit_distilled, prepare_training, sized_config};
+use urbancast_traj::train::{Distill, RunOpts, TrainConfig, TrainLog, evaluate, fit_distilled, prepare_training, sized_config};
 use urbancast_transfer::device;
 
 use super::common::{LoopArgs, TrajData, write_json};
@@ -177,19 +177,8 @@ pub fn run(a: Args) -> Result<()> {
         }
     };
     let distill = kd.as_ref().map(|(targets, cfg)| Distill { targets, cfg: cfg.clone() });
-    let (best, log) = fit_distilled(
-        &net,
-        &prep.ctx,
-        &prep.train,
-        &prep.val,
-        &prep.time_norm,
-        &model_cfg,
-        tc,
-        &dev,
-        Some(&a.out),
-        true,
-        distill.as_ref(),
-    )?;
+    let opts = RunOpts { run: None, out_dir: Some(&a.out), progress: true };
+    let (best, log) = fit_distilled(prep.data(&net), &model_cfg, tc, &dev, opts, distill.as_ref())?;
     let test = if prep.test.is_empty() {
         None
     } else {

@@ -28,6 +28,7 @@ pub mod checkpoint;
 pub mod clip;
 pub mod conv_kernel;
 mod conv_op;
+pub mod device;
 mod error;
 pub mod fastmath;
 mod gemm_util;

@@ -33,9 +33,8 @@ pub struct PretrainArgs {
     pub hidden: usize,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Compute device: cpu (default) or cuda[:N] with the `cuda` feature.
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
+    #[command(flatten)]
+    pub device: crate::args::DeviceArg,
     /// Write the figures as JSON to this file.
     #[arg(long)]
     pub json: Option<std::path::PathBuf>,

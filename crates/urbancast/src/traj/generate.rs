@@ -19,8 +19,9 @@ use urbancast_traj::data::MAX_CANDIDATES;
 use urbancast_traj::generate::{BeamConfig, BestFirstConfig, Generated, beam_search, best_first, to_trajectory};
 use urbancast_traj::od::{OdSample, OdSource, read_od_csv, sample_ods, to_requests};
 use urbancast_traj::scorer::HoserScorer;
+use urbancast_eval::write_json;
 
-use super::common::{NetworkArg, bar, sibling, write_json};
+use super::common::{NetworkArg, bar, sibling};
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

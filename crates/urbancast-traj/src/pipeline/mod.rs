@@ -1,15 +1,17 @@
-//! The training pipelines behind `urbancast traj teacher`, `traj train` and `traj distill`,
-//! as library calls: split the trajectories, fit, write the model folder with its meta data,
+//! The pipelines behind `urbancast traj teacher`, `traj train`, `traj distill` and `traj
+//! generate`, as library calls: split the trajectories, fit, write the model folder with its meta data,
 //! the training log and curves, and the data splits.
 //!
 //! * [`teacher`]: the LM-TAD teacher ([`prepare_teacher`], [`train_teacher`]);
 //! * [`generator`]: the HOSER-style generator, optionally distilled from a teacher
 //!   ([`teacher_targets`], [`train_generator`]);
-//! * [`plots`]: the training curves both write.
+//! * [`plots`]: the training curves both write;
+//! * [`generate`]: routes from a trained generator for OD requests (`traj generate`).
 //!
 //! The teacher and the generator split the same files, fractions and seed the same way
 //! ([`crate::train::split_indices`]), so a teacher's `test.csv` holds no generator training
 //! trajectory.
+pub mod generate;
 pub mod generator;
 pub mod plots;
 pub mod teacher;

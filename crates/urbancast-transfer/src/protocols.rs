@@ -26,11 +26,23 @@ pub fn parse_methods(names: &[String]) -> Result<Vec<Method>> {
 /// What [`leave_one_out`] reports while it runs.
 pub enum LooEvent<'a> {
     /// A target's turn begins.
-    Target { target: &'a City, sources: &'a [City] },
+    Target {
+        /// The target city.
+        target: &'a City,
+        /// Every other city.
+        sources: &'a [City],
+    },
     /// One (method, days, seed) finished.
     Row(&'a RunOutput),
-    /// A target's report was written to `dir`.
-    Report { dir: &'a Path, summary: &'a [SummaryRow], rows: &'a [ResultRow] },
+    /// A target's report was written.
+    Report {
+        /// The target's folder.
+        dir: &'a Path,
+        /// Mean ± std over seeds.
+        summary: &'a [SummaryRow],
+        /// Every result row of the target.
+        rows: &'a [ResultRow],
+    },
 }
 
 /// Each city in turn is the target of all the others: runs `methods` for every N in `days` and

@@ -36,10 +36,24 @@ pub struct KdBenchConfig {
 
 /// What [`bench_kd`] reports while it runs.
 pub enum KdBenchEvent<'a> {
-    /// The teacher targets were built for `samples` training samples.
-    Targets { samples: usize, stats: &'a TargetStats, window: usize },
-    /// Run `repeat` (from 1) of one kind took `seconds_per_step`.
-    Run { repeat: usize, distilled: bool, seconds_per_step: f64 },
+    /// The teacher targets were built.
+    Targets {
+        /// Training samples.
+        samples: usize,
+        /// What the build did and cost.
+        stats: &'a TargetStats,
+        /// Teacher window w.
+        window: usize,
+    },
+    /// One timed run finished.
+    Run {
+        /// Repetition, from 1.
+        repeat: usize,
+        /// Whether it was the distilled kind.
+        distilled: bool,
+        /// Seconds per optimizer step.
+        seconds_per_step: f64,
+    },
 }
 
 /// What [`bench_kd`] measured.

@@ -31,9 +31,15 @@ pub enum Search {
 pub enum OdInput {
     /// A CSV file with the columns origin_id,destination_id,start_time.
     File(PathBuf),
-    /// `n` ODs with their start times sampled (uniformly, with replacement) from the
-    /// trajectories of `from`, seeded with `seed`.
-    Sample { n: usize, from: PathBuf, seed: u64 },
+    /// ODs with their start times sampled (uniformly, with replacement) from trajectories.
+    Sample {
+        /// How many.
+        n: usize,
+        /// HOSER CSV to sample from.
+        from: PathBuf,
+        /// Seed of the sampling.
+        seed: u64,
+    },
 }
 
 /// OD requests ready to decode.

@@ -87,7 +87,7 @@ pub fn run(w: Which) -> Result<()> {
             let profile = a.profile.then(|| urbancast_nn::profile_stnet(&opts));
             if let Some(p) = a.json {
                 let json = serde_json::json!({ "bench": report, "profile": profile });
-                std::fs::write(&p, serde_json::to_string_pretty(&json)?)?;
+                urbancast_eval::write_json(&p, &json)?;
                 eprintln!("figures written to {}", p.display());
             }
             Ok(())

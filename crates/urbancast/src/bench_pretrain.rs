@@ -4,6 +4,7 @@
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+use urbancast_eval::write_json;
 use urbancast_transfer::bench::{PretrainFigures, time_pretrain};
 
 use crate::bench::PretrainArgs;
@@ -51,7 +52,7 @@ pub fn run(a: PretrainArgs) -> Result<()> {
         }
     }
     if let Some(p) = &a.json {
-        std::fs::write(p, serde_json::to_string_pretty(&figures)?).with_context(|| format!("cannot write {}", p.display()))?;
+        write_json(p, &figures)?;
     }
     Ok(())
 }

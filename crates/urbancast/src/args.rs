@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 #[derive(clap::Args, Debug, Clone)]
 pub struct DeviceArg {
     /// Compute device: `cpu` (default), or `cuda` / `cuda:N` in a build with the `cuda` feature.
-    #[arg(long = "device", default_value = "cpu")]
+    #[arg(long = "device", value_name = "DEVICE", default_value = "cpu")]
     pub name: String,
 }
 

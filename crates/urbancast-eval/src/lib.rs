@@ -8,4 +8,4 @@ pub mod report;
 pub mod traj_metrics;
 
 pub use metrics::{ChannelScores, Scores, mean_std, per_region_rmse, score};
-pub use report::{ResultRow, SummaryRow, summarize, table, write_results};
+pub use report::{ResultRow, SummaryRow, summarize, table, write_json, write_results, write_text};

@@ -114,6 +114,19 @@ pub fn table(summary: &[SummaryRow]) -> String {
     out
 }
 
+/// Writes `value` as pretty-printed JSON to `path`, creating the parent folder if needed.
+pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
+    write_text(path, &serde_json::to_string_pretty(value)?)
+}
+
+/// Writes `text` to `path`, creating the parent folder if needed.
+pub fn write_text(path: &Path, text: &str) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
 /// Writes `results.json` (all rows), `results.csv` (one line per row) and `summary.json`/`summary.csv`.
 pub fn write_results(dir: &Path, rows: &[ResultRow]) -> Result<Vec<SummaryRow>> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create output folder {}", dir.display()))?;

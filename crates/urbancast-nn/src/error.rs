@@ -22,6 +22,9 @@ pub enum NnError {
         /// What went wrong.
         msg: String,
     },
+    /// An unknown or unavailable compute device (see [`crate::device::by_name`]).
+    #[error("{0}")]
+    Device(String),
     /// The checkpoint holds a model with a different configuration.
     #[error("checkpoint {path} holds a different model: {msg}")]
     ConfigMismatch {

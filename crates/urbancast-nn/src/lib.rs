@@ -27,6 +27,7 @@ pub mod bench;
 pub mod checkpoint;
 pub mod conv_kernel;
 mod conv_op;
+pub mod device;
 mod error;
 pub mod fastmath;
 mod gemm_util;

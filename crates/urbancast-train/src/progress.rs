@@ -10,7 +10,7 @@ pub fn bar(len: u64, prefix: &str, unit: &str, show: bool) -> ProgressBar {
     }
     let pb = ProgressBar::new(len);
     pb.set_style(
-        ProgressStyle::with_template(&format!("{{prefix:>12}} [{{bar:30}}] {{pos}}/{{len}} {unit} {{elapsed}} (eta {{eta}}) {{msg}}"))
+        ProgressStyle::with_template(&format!("{{prefix:>12}} [{{bar:30}}] {{pos}}/{{len}} {unit} ({{per_sec}}) {{elapsed}} eta {{eta}} {{msg}}"))
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );

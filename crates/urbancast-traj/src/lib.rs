@@ -7,7 +7,10 @@
 //!   batches;
 //! * [`model`]: the burn modules — road encoder (GATv2), zone encoder (GCN), gated fusion,
 //!   temporal features, causal transformer with a relative spatio-temporal bias (full and
-//!   incremental/cached decoding), navigator and time head.
+//!   incremental/cached decoding), navigator and time head;
+//! * [`io`]: the road network by name and checked trajectory files;
+//! * [`pipeline`]: the training pipelines of the teacher and the generator (folders on disk);
+//! * [`anomaly`]: LM-TAD's anomaly-detection protocol with a trained teacher.
 pub mod data;
 pub mod model;
 pub mod generate;
@@ -17,4 +20,8 @@ pub mod scorer;
 pub mod od;
 pub mod lmtad;
 pub mod kd;
+pub mod io;
+pub mod pipeline;
+pub mod anomaly;
+pub mod bench;
 mod progress;

@@ -180,3 +180,19 @@ pub fn random_walk_ods(net: &RoadNetwork, n: usize, min_steps: usize, max_steps:
     }
     out
 }
+
+/// (origin, destination) road ids of each row of an OD request CSV ([`read_od_csv`], told
+/// apart by its `origin_id` column) or of a HOSER CSV: the requests behind generated
+/// trajectories, row i for trajectory i.
+pub fn read_od_pairs(p: &Path) -> Result<Vec<(u64, u64)>> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(p).with_context(|| format!("{}: cannot open the intended-OD file", p.display()))?;
+    let mut header = String::new();
+    std::io::BufReader::new(file).read_line(&mut header).with_context(|| format!("{}: cannot read its header", p.display()))?;
+    if header.to_ascii_lowercase().contains("origin_id") {
+        Ok(read_od_csv(p)?.iter().map(|s| (s.origin, s.dest)).collect())
+    } else {
+        let t = urbancast_roads::io::read_hoser_csv(p).with_context(|| format!("reading intended ODs {}", p.display()))?;
+        Ok(t.iter().map(|t| (t.origin(), t.destination())).collect())
+    }
+}

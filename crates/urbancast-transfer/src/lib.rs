@@ -1,14 +1,19 @@
 //! urbancast-transfer: cross-city transfer for urban flow prediction.
 //!
 //! Methods: `target-only`, `fine-tune`, `zero-shot` (ST-net backbone) and `ha` (historical
-//! average), evaluated under the CrossTReS / STBaT protocol by one [`runner`].
+//! average), evaluated under the CrossTReS / STBaT protocol by one [`runner`]; [`cities`]
+//! loads and aligns the cities, [`report`] writes results and maps, [`protocols`] holds the
+//! leave-one-out protocol, [`bench`] times pre-training and [`predict`] runs a checkpoint.
 pub mod batch;
+pub mod bench;
 pub mod checkpoint;
+pub mod cities;
 pub use urbancast_train::clip;
-pub mod device;
 pub mod ha;
 pub mod method;
 pub mod predict;
+pub mod protocols;
+pub mod report;
 pub mod runner;
 pub mod stbat;
 

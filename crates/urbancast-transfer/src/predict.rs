@@ -1,5 +1,13 @@
-//! Inference: predictions in original units for a list of target steps.
+//! Inference: predictions in original units for a list of target steps; a checkpoint on a
+//! city and a time range ([`predict_city`]), written to NPY or CSV.
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use burn::module::Module;
+use burn::tensor::Device;
 use ndarray::Array3;
+use urbancast_data::prep::{Prepared, Protocol};
 use urbancast_nn::StNet;
 
 use crate::batch::Task;
@@ -27,4 +35,70 @@ pub fn truth(task: &Task, steps: &[usize]) -> Array3<f32> {
     let mut a = task.prep.scaled.select(ndarray::Axis(0), steps);
     task.prep.scaler.inverse_inplace(&mut a);
     a
+}
+
+/// Predictions of a checkpoint for a range of steps of a city ([`predict_city`]).
+pub struct CityPrediction {
+    /// The city as the model sees it (channels and interval of the checkpoint), prepared.
+    pub prep: Prepared,
+    /// The target steps predicted.
+    pub steps: Vec<usize>,
+    /// `[steps, regions, channels]` in original units.
+    pub pred: Array3<f32>,
+}
+
+/// Loads the checkpoint folder `checkpoint` on `device` and predicts the target steps
+/// `from..to` (default: the first step with enough history to the end) of the city `spec`
+/// (`seed` seeds a synthetic SPEC), resampled and channel-aligned to the checkpoint.
+pub fn predict_city(
+    checkpoint: &Path,
+    spec: &str,
+    seed: u64,
+    from: Option<usize>,
+    to: Option<usize>,
+    device: &Device,
+) -> anyhow::Result<CityPrediction> {
+    let (model, meta) = crate::checkpoint::load(checkpoint, device)?;
+    let city = urbancast_data::spec::load(spec, seed).with_context(|| format!("loading `{spec}`"))?;
+    let city = city.select_channels(&meta.channels)?.resample(meta.interval_min)?;
+    let lags = meta.model.lags;
+    let t = city.num_steps();
+    let (from, to) = (from.unwrap_or(lags), to.unwrap_or(t));
+    if from < lags || to > t || from >= to {
+        bail!("time range [{from}, {to}) is invalid for `{}`: it has {t} steps and each prediction needs {lags} earlier steps, so use {lags} <= from < to <= {t}", city.name);
+    }
+    let protocol = Protocol { percentile: meta.percentile, ..Default::default() };
+    let prep = Prepared::new(city, &protocol);
+    let task = Task::new(&prep, device);
+    let steps: Vec<usize> = (from..to).collect();
+    let pred = predict(&model.valid(), &task, &steps, lags, 64)?;
+    drop(task);
+    Ok(CityPrediction { prep, steps, pred })
+}
+
+impl CityPrediction {
+    /// Writes `out`: `.npy` (`[N, R, C]` in original units) or `.csv`
+    /// (step,region,channel,prediction,truth); the parent folder is created.
+    pub fn write(&self, out: &Path) -> anyhow::Result<()> {
+        if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let city = &self.prep.city;
+        match out.extension().and_then(|e| e.to_str()) {
+            Some("npy") => ndarray_npy::write_npy(out, &self.pred).with_context(|| format!("cannot write {}", out.display()))?,
+            Some("csv") => {
+                let mut s = String::from("step,region,channel,prediction,truth\n");
+                for (k, &st) in self.steps.iter().enumerate() {
+                    for r in 0..city.num_regions() {
+                        for (c, ch) in city.channels.iter().enumerate() {
+                            let _ = writeln!(s, "{st},{r},{},{:.4},{}", ch.name(), self.pred[[k, r, c]], city.flow[[st, r, c]]);
+                        }
+                    }
+                }
+                std::fs::write(out, s).with_context(|| format!("cannot write {}", out.display()))?;
+            }
+            _ => bail!("{}: the output must end in .npy or .csv", out.display()),
+        }
+        Ok(())
+    }
 }

@@ -33,9 +33,8 @@ pub struct PretrainArgs {
     pub hidden: usize,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Compute device: cpu (default) or cuda[:N] with the `cuda` feature.
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
+    #[command(flatten)]
+    pub device: crate::args::DeviceArg,
     /// Write the figures as JSON to this file.
     #[arg(long)]
     pub json: Option<std::path::PathBuf>,
@@ -88,7 +87,7 @@ pub fn run(w: Which) -> Result<()> {
             let profile = a.profile.then(|| urbancast_nn::profile_stnet(&opts));
             if let Some(p) = a.json {
                 let json = serde_json::json!({ "bench": report, "profile": profile });
-                std::fs::write(&p, serde_json::to_string_pretty(&json)?)?;
+                urbancast_eval::write_json(&p, &json)?;
                 eprintln!("figures written to {}", p.display());
             }
             Ok(())

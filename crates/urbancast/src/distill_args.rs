@@ -1,12 +1,13 @@
 //! Options shared by the `urbancast distill` stages: data, protocol and LightST settings.
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
-use urbancast_data::graph::{
-    AdjacencyKind, GraphPrepared, GraphProtocol, SyntheticGraphConfig, prepare_graph, read_graph_auto, read_pems, synthetic_sensor_graph,
-};
+use anyhow::{Result, bail};
+use urbancast_data::graph::GraphPrepared;
 use urbancast_distill::LightstConfig;
+use urbancast_distill::data::DataSpec;
 use urbancast_distill::losses::{Adaptive, KdForm};
+
+use crate::args::{DeviceArg, Overrides, merged, set};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct Common {
@@ -71,27 +72,14 @@ pub struct Common {
     /// Timing repetitions per measurement (median reported).
     #[arg(long, default_value_t = 20)]
     pub reps: usize,
-    /// Compute device: cpu (default) or cuda[:N] with the `cuda` feature.
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
+    #[command(flatten)]
+    pub device: DeviceArg,
 }
 
-impl Common {
-    /// The LightST configuration: defaults, then --config, then the flags.
-    pub fn lightst_config(&self) -> Result<LightstConfig> {
-        let mut cfg = match &self.config {
-            Some(p) => {
-                let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
-                toml::from_str(&text).with_context(|| format!("{}: not a valid LightST configuration", p.display()))?
-            }
-            None => LightstConfig::default(),
-        };
-        if let Some(e) = self.teacher_epochs {
-            cfg.teacher_train.max_epochs = e;
-        }
-        if let Some(e) = self.student_epochs {
-            cfg.student_train.max_epochs = e;
-        }
+impl Overrides<LightstConfig> for Common {
+    fn apply(&self, cfg: &mut LightstConfig) -> Result<()> {
+        set(&mut cfg.teacher_train.max_epochs, &self.teacher_epochs);
+        set(&mut cfg.student_train.max_epochs, &self.student_epochs);
         let d = &mut cfg.distill;
         match self.kd.as_deref() {
             Some("kl") => d.kd = KdForm::Kl { temperature: self.kd_temperature.unwrap_or(1.0) },
@@ -103,84 +91,36 @@ impl Common {
                 }
             }
         }
-        if let Some(w) = self.kd_weight {
-            d.kd_weight = w;
-        }
-        if let Some(w) = self.rep_weight {
-            d.rep_weight = w;
-        }
+        set(&mut d.kd_weight, &self.kd_weight);
+        set(&mut d.rep_weight, &self.rep_weight);
         d.spatial &= !self.no_spatial;
         d.temporal &= !self.no_temporal;
-        if let Some(t) = self.tau {
-            d.tau = t;
-        }
+        set(&mut d.tau, &self.tau);
         if let Some(a) = &self.adaptive {
             d.adaptive = Adaptive::parse(a)?;
         }
-        d.check()?;
-        Ok(cfg)
+        d.check()
+    }
+}
+
+impl Common {
+    /// The LightST configuration: defaults, then --config, then the flags.
+    pub fn lightst_config(&self) -> Result<LightstConfig> {
+        merged(self.config.as_deref(), "a valid LightST configuration", self)
     }
 
     /// Reads (or generates) the graph and prepares the 12 -> 12 protocol.
     pub fn data(&self) -> Result<GraphPrepared> {
-        let mut g = match &self.data {
-            Some(p) if is_pems(p) => {
-                let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-                let parent = p.parent().unwrap_or(Path::new("."));
-                let ids = parent.join(format!("{stem}.txt"));
-                let ids = ids.is_file().then_some(ids);
-                read_pems(p, &parent.join(format!("{stem}.csv")), adjacency_kind(&self.adjacency)?, ids.as_deref())?
-            }
-            Some(p) => read_graph_auto(p)?,
-            None => synthetic_sensor_graph(&SyntheticGraphConfig {
-                nodes: self.synthetic_nodes,
-                days: self.synthetic_days,
-                interval_min: 15,
-                seed: self.seed,
-            }),
+        let spec = DataSpec {
+            data: self.data.clone(),
+            adjacency: self.adjacency.clone(),
+            synthetic_nodes: self.synthetic_nodes,
+            synthetic_days: self.synthetic_days,
+            days: self.days,
+            targets: self.targets.clone(),
+            split: self.split.clone(),
+            seed: self.seed,
         };
-        if let Some(days) = self.days {
-            let steps = days * g.steps_per_day();
-            if steps == 0 || steps > g.num_steps() {
-                bail!("--days {days}: `{}` holds {} days", g.name, g.num_steps() / g.steps_per_day());
-            }
-            g.series = g.series.slice(ndarray::s![..steps, .., ..]).to_owned();
-        }
-        let mut protocol = GraphProtocol::default().with_split(&self.split)?;
-        protocol.targets = match self.targets.as_deref() {
-            None | Some("auto") => default_targets(&g.features),
-            Some("all") => (0..g.num_features()).collect(),
-            Some(list) => list
-                .split(',')
-                .map(|t| t.trim().parse::<usize>().map_err(|_| anyhow::anyhow!("--targets: `{t}` is not a feature index (features: {:?})", g.features)))
-                .collect::<Result<_>>()?,
-        };
-        Ok(prepare_graph(&g, &protocol)?)
+        spec.load()
     }
 }
-
-fn is_pems(p: &Path) -> bool {
-    p.is_file()
-        && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("npz"))
-        && p.file_name().is_some_and(|f| f != "SZ_taxi.npz")
-}
-
-fn adjacency_kind(s: &str) -> Result<AdjacencyKind> {
-    Ok(match s.split_once(':') {
-        None if s == "binary" => AdjacencyKind::Binary,
-        None if s == "distance" => AdjacencyKind::Distance,
-        None if s == "gaussian" => AdjacencyKind::Gaussian { threshold: 0.1 },
-        Some(("gaussian", t)) => match t.parse::<f32>() {
-            Ok(threshold) if (0.0..1.0).contains(&threshold) => AdjacencyKind::Gaussian { threshold },
-            _ => bail!("--adjacency gaussian:{t}: the threshold must be a number in [0, 1)"),
-        },
-        _ => bail!("unknown --adjacency `{s}`: use binary, gaussian[:THRESHOLD] or distance"),
-    })
-}
-
-/// In/out flow pairs are predicted together; otherwise the first feature (the flow of the
-/// PEMS files, as in ASTGCN and LightST).
-fn default_targets(features: &[String]) -> Vec<usize> {
-    if features.len() == 2 && features.iter().all(|f| f.ends_with("flow")) { vec![0, 1] } else { vec![0] }
-}
-

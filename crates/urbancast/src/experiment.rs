@@ -2,12 +2,13 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
-use urbancast_eval::{table, write_results};
-use urbancast_transfer::{Method, Settings, device};
+use anyhow::{Result, bail};
+use urbancast_eval::{table, write_json, write_results, write_text};
+use urbancast_transfer::protocols::{leave_one_out, parse_methods, stbat_paper_methods};
+use urbancast_transfer::{Method, Settings};
 
-use crate::demo::{leave_one_out, synthetic_cities};
-use crate::transfer::StbatArgs;
+use crate::args::{DeviceArg, Overrides};
+use crate::transfer::{StbatArgs, print_loo};
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Which {
@@ -52,9 +53,8 @@ pub struct StbatSyntheticArgs {
     /// Hidden width of the plain methods' prediction head (CrossTReS: 64; STBaT's is 256).
     #[arg(long, default_value_t = 64)]
     pub head_hidden: usize,
-    /// Compute device: cpu (default) or cuda[:N] with the `cuda` feature.
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
+    #[command(flatten)]
+    pub device: DeviceArg,
     #[command(flatten)]
     pub stbat: StbatArgs,
 }
@@ -71,16 +71,9 @@ fn stbat_synthetic(a: StbatSyntheticArgs) -> Result<()> {
     if a.seeds.is_empty() || a.days.is_empty() {
         bail!("give at least one seed and one N (--seeds, --days)");
     }
-    let methods: Vec<Method> = if a.methods.is_empty() {
-        [Method::TargetOnly, Method::FineTune, Method::ZeroShot, Method::Stbat(urbancast_transfer::stbat::Variant::Full)]
-            .into_iter()
-            .chain(Method::ABLATIONS)
-            .collect()
-    } else {
-        a.methods.iter().map(|m| m.parse::<Method>().map_err(anyhow::Error::msg)).collect::<Result<_>>()?
-    };
-    let device = device::by_name(&a.device)?;
-    let cities = synthetic_cities(a.seeds[0], a.city_days)?;
+    let methods: Vec<Method> = if a.methods.is_empty() { stbat_paper_methods() } else { parse_methods(&a.methods)? };
+    let device = a.device.get()?;
+    let cities = crate::demo::cities(a.seeds[0], a.city_days)?;
     let mut settings = Settings::default();
     settings.pretrain.max_epochs = a.pretrain_epochs;
     settings.target_train.max_epochs = a.target_epochs;
@@ -88,12 +81,11 @@ fn stbat_synthetic(a: StbatSyntheticArgs) -> Result<()> {
     settings.hidden = a.hidden;
     settings.head_hidden = a.head_hidden;
     a.stbat.apply(&mut settings.stbat)?;
-    std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
-    std::fs::write(a.out.join("settings.json"), serde_json::to_string_pretty(&settings)?)?;
-    let rows = leave_one_out(&cities, &methods, &a.days, &a.seeds, &settings, &device, &a.out)?;
+    write_json(&a.out.join("settings.json"), &settings)?;
+    let rows = leave_one_out(&cities, &methods, &a.days, &a.seeds, &settings, &device, &a.out, print_loo)?;
     let summary = write_results(&a.out, &rows)?;
     let text = table(&summary);
-    std::fs::write(a.out.join("table.md"), format!("```\n{text}\n```\n"))?;
+    write_text(&a.out.join("table.md"), &format!("```\n{text}\n```\n"))?;
     println!("\n== STBaT on synthetic cities, seeds {:?}, {:.0} s\n{text}", a.seeds, start.elapsed().as_secs_f64());
     println!("results written to {}", a.out.display());
     Ok(())

@@ -1,4 +1,5 @@
 //! urbancast: urban spatio-temporal learning when data is scarce or speed matters.
+mod args;
 mod bench;
 mod bench_distill;
 mod bench_pretrain;
@@ -7,7 +8,6 @@ mod bench_traj_kd;
 mod demo;
 mod distill;
 mod distill_args;
-mod distill_report;
 mod experiment;
 mod experiment_lightst;
 mod inspect;

@@ -17,10 +17,12 @@
 //!
 //! Checkpoints: [`save_lmtad`] / [`load_lmtad`] write one burnpack file with the configuration
 //! as metadata; [`save_lmtad_dir`] / [`load_lmtad_dir`] write a directory with the weights,
-//! `config.json` and `grid.json`.
+//! `config.json` and `grid.json`; [`teacher`] adds `meta.json` for a teacher folder
+//! ([`save_teacher`] / [`load_teacher`]).
 pub mod grid;
 pub mod infer;
 pub mod model;
+pub mod teacher;
 pub mod train;
 
 use std::path::Path;
@@ -32,6 +34,7 @@ use urbancast_nn::checkpoint::{load_weights, read_config, save_module};
 pub use grid::{CellGrid, DEFAULT_CELL_DEG, Tokenizer};
 pub use infer::{anomaly_scores, log_probs, next_token_distribution, token_nll};
 pub use model::{LmTad, LmTadConfig};
+pub use teacher::{META_FILE, TeacherMeta, load_teacher, save_teacher};
 pub use train::{LmTadEpochLog, LmTadTrainConfig, LmTadTrainLog, fit, fit_in, mean_loss};
 
 const KEY_CONFIG: &str = "urbancast.lmtad.config";

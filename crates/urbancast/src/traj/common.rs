@@ -1,12 +1,14 @@
-//! What every `traj` command shares: the network option, progress bars, JSON output.
+//! What every `traj` command shares: the network option, the training data and loop flags,
+//! progress bars, output paths.
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
-use indicatif::{ProgressBar, ProgressStyle};
-use urbancast_roads::io::read_hoser_csv;
-use urbancast_roads::readers::read_network_auto;
-use urbancast_roads::synthetic_city::{SyntheticCityConfig, synthetic_city};
+use anyhow::Result;
+use indicatif::ProgressBar;
 use urbancast_roads::{RoadNetwork, Trajectory};
+use urbancast_traj::io::{load_network, read_checked_all};
+use urbancast_traj::pipeline::RunInputs;
+
+use crate::args::{DeviceArg, set};
 
 /// `--network`: a road network on disk or the built-in synthetic city.
 #[derive(clap::Args, Debug, Clone)]
@@ -22,13 +24,9 @@ pub struct NetworkArg {
 }
 
 impl NetworkArg {
+    /// The network named.
     pub fn load(&self) -> Result<RoadNetwork> {
-        if self.network == "synthetic" {
-            let cfg = SyntheticCityConfig { seed: self.network_seed, ..Default::default() };
-            return Ok(synthetic_city(&cfg)?);
-        }
-        let net = read_network_auto(&self.network).with_context(|| format!("reading the road network {}", self.network))?;
-        Ok(net)
+        load_network(&self.network, self.network_seed)
     }
 }
 
@@ -58,9 +56,10 @@ impl TrajData {
         Ok((net, all))
     }
 
-    /// The `--train` files, for the records.
-    pub fn files(&self) -> Vec<String> {
-        self.train.iter().map(|p| p.display().to_string()).collect()
+    /// What the run records about its inputs.
+    pub fn inputs(&self, device: &DeviceArg) -> RunInputs {
+        let files = self.train.iter().map(|p| p.display().to_string()).collect();
+        RunInputs { files, val_frac: self.val_frac, test_frac: self.test_frac, device: device.name.clone() }
     }
 }
 
@@ -84,78 +83,26 @@ pub struct LoopArgs {
     /// (overrides the config file).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// `cpu`, or `cuda` / `cuda:N` in a build with the `cuda` feature.
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
+    #[command(flatten)]
+    pub device: DeviceArg,
 }
 
 impl LoopArgs {
     /// Applies the flags given to a config's (epochs, batch, lr, seed, max batches per epoch).
     pub fn apply(&self, epochs: &mut usize, batch: &mut usize, lr: &mut f64, seed: &mut u64, max_batches: &mut Option<usize>) {
-        *epochs = self.epochs.unwrap_or(*epochs);
-        *batch = self.batch.unwrap_or(*batch);
-        *lr = self.lr.unwrap_or(*lr);
-        *seed = self.seed.unwrap_or(*seed);
+        set(epochs, &self.epochs);
+        set(batch, &self.batch);
+        set(lr, &self.lr);
+        set(seed, &self.seed);
         if self.max_batches.is_some() {
             *max_batches = self.max_batches;
         }
     }
 }
 
-/// [`read_checked`] of every file in `paths`, concatenated in order.
-pub(crate) fn read_checked_all(net: &RoadNetwork, paths: &[PathBuf]) -> Result<Vec<Trajectory>> {
-    let mut all = Vec::new();
-    for p in paths {
-        all.extend(read_checked(net, p)?);
-    }
-    Ok(all)
-}
-
-/// Reads one HOSER CSV and checks it against the network, with errors naming the file and
-/// the trajectory (as `traj train` does).
-pub(crate) fn read_checked(net: &RoadNetwork, path: &Path) -> Result<Vec<Trajectory>> {
-    if !path.is_file() {
-        bail!("{}: no such trajectory file", path.display());
-    }
-    let trajs = read_hoser_csv(path).with_context(|| format!("reading trajectories {}", path.display()))?;
-    if trajs.is_empty() {
-        bail!("{}: no trajectories in the file", path.display());
-    }
-    let name = |k: usize, t: &Trajectory| format!("{}: trajectory {} (#{k})", path.display(), t.id.as_deref().unwrap_or("<no id>"));
-    for (k, t) in trajs.iter().enumerate() {
-        t.validate().with_context(|| name(k, t))?;
-    }
-    let unknown: Vec<usize> = (0..trajs.len()).filter(|&k| net.indices_of(&trajs[k].roads).is_err()).collect();
-    if let Some(&k) = unknown.first() {
-        let err = net.indices_of(&trajs[k].roads).unwrap_err();
-        bail!(
-            "{}: {} of {} trajectories use road ids that are not in network `{}` ({} roads) — were they made on another network? First: {}: {err}",
-            path.display(),
-            unknown.len(),
-            trajs.len(),
-            net.name,
-            net.len(),
-            name(k, &trajs[k])
-        );
-    }
-    Ok(trajs)
-}
-
+/// A progress bar of `len` items labelled `what` (the program's one style).
 pub fn bar(len: u64, what: &str) -> ProgressBar {
-    let pb = ProgressBar::new(len);
-    pb.set_style(
-        ProgressStyle::with_template("{msg:>12} [{elapsed_precise}] {wide_bar} {pos}/{len} ({per_sec}, eta {eta})")
-            .expect("valid template"),
-    );
-    pb.set_message(what.to_string());
-    pb
-}
-
-pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    std::fs::write(path, serde_json::to_string_pretty(value)?).with_context(|| format!("writing {}", path.display()))
+    urbancast_train::progress::bar(len, what, "items", true)
 }
 
 /// `x.csv` → `x.<suffix>`.

@@ -2,13 +2,10 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
-use std::path::Path;
-
-use anyhow::bail;
+use anyhow::{Context, Result, bail};
 use urbancast_eval::traj_metrics::{EvalConfig, evaluate_split_by, histograms, report::markdown, write_report};
 use urbancast_roads::io::read_hoser_csv;
-use urbancast_traj::od::read_od_csv;
+use urbancast_traj::od::read_od_pairs;
 
 use super::common::NetworkArg;
 
@@ -52,7 +49,7 @@ pub fn run(a: Args) -> Result<()> {
     };
     let intended = match &a.intended {
         Some(p) => {
-            let ods = read_intended(p)?;
+            let ods = read_od_pairs(p)?;
             if ods.len() != generated.len() {
                 bail!(
                     "{}: {} requests for {} generated trajectories in {} (row i must be the request behind generated trajectory i)",
@@ -73,19 +70,4 @@ pub fn run(a: Args) -> Result<()> {
     println!("{}", markdown(&report));
     println!("wrote {}/metrics.json, metrics.md, histograms.png", a.out.display());
     Ok(())
-}
-
-/// (origin, destination) road ids of each row of an OD request CSV or a HOSER CSV.
-fn read_intended(p: &Path) -> Result<Vec<(u64, u64)>> {
-    use std::io::BufRead;
-    let file = std::fs::File::open(p).with_context(|| format!("{}: cannot open the intended-OD file", p.display()))?;
-    let mut header = String::new();
-    std::io::BufReader::new(file).read_line(&mut header).with_context(|| format!("{}: cannot read its header", p.display()))?;
-    let header = header.to_ascii_lowercase();
-    if header.contains("origin_id") {
-        Ok(read_od_csv(p)?.iter().map(|s| (s.origin, s.dest)).collect())
-    } else {
-        let t = read_hoser_csv(p).with_context(|| format!("reading intended ODs {}", p.display()))?;
-        Ok(t.iter().map(|t| (t.origin(), t.destination())).collect())
-    }
 }

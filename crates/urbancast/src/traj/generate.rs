@@ -6,25 +6,23 @@
 //! `<stem>.real.csv` (the sampled real trajectories, ids `real-<i>`, in the same order), and
 //! `<stem>.summary.json`. Compare with
 //! `urbancast traj eval --real gen.real.csv --generated gen.csv --train <model>/train.csv`.
+//! The protocol is `urbancast_traj::pipeline::generate`.
 use std::path::PathBuf;
-use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use burn::tensor::Device;
-use serde::Serialize;
+use urbancast_eval::write_json;
 use urbancast_roads::Trajectory;
-use urbancast_roads::io::{read_hoser_csv, write_hoser_csv};
+use urbancast_roads::io::write_hoser_csv;
 use urbancast_traj::bundle::load_bundle;
-use urbancast_traj::data::MAX_CANDIDATES;
-use urbancast_traj::generate::{BeamConfig, BestFirstConfig, Generated, beam_search, best_first, to_trajectory};
-use urbancast_traj::od::{OdSample, OdSource, read_od_csv, sample_ods, to_requests};
-use urbancast_traj::scorer::HoserScorer;
+use urbancast_traj::generate::to_trajectory;
+use urbancast_traj::pipeline::generate::{GenerateSummary, OdInput, Search, SearchConfig, generate_routes};
 
-use super::common::{NetworkArg, bar, sibling, write_json};
+use super::common::{NetworkArg, bar, sibling};
 
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Search {
+/// `--search`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SearchArg {
     /// Batched beam search (all live beams of a chunk of requests scored together).
     Beam,
     /// HOSER's best-first search (one request and one row at a time; slow).
@@ -53,8 +51,8 @@ pub struct Args {
     /// Beam width (beam search).
     #[arg(long, default_value_t = 4)]
     pub beam: usize,
-    #[arg(long, value_enum, default_value_t = Search::Beam)]
-    pub search: Search,
+    #[arg(long, value_enum, default_value_t = SearchArg::Beam)]
+    pub search: SearchArg,
     /// Most roads per route, origin included.
     #[arg(long, default_value_t = 256)]
     pub max_len: usize,
@@ -72,122 +70,47 @@ pub struct Args {
     pub out: PathBuf,
 }
 
-#[derive(Serialize)]
-struct Summary {
-    n: usize,
-    reached: usize,
-    reached_share: f64,
-    mean_roads: f64,
-    mean_duration_s: f64,
-    seconds: f64,
-    trajectories_per_s: f64,
-    graph_encoding_ms: f64,
-    search: Search,
-    beam: usize,
-    max_len: usize,
-    batch: usize,
-    model: String,
-    network: String,
-    od_source: String,
-    seed: u64,
-}
-
 pub fn run(a: Args) -> Result<()> {
-    if a.beam == 0 || a.max_len == 0 || a.batch == 0 {
-        bail!("--beam, --max-len and --batch must be at least 1");
-    }
+    let search = if a.search == SearchArg::Beam { Search::Beam } else { Search::BestFirst };
+    let cfg = SearchConfig { search, beam: a.beam, max_len: a.max_len, batch: a.batch, max_expansions: a.max_expansions };
+    cfg.validate()?;
     let net = a.net.load()?;
     let device = Device::flex();
     let bundle = load_bundle(&a.model, &net, &device)?;
-
-    let (ods, real, od_source): (Vec<OdSample>, Option<Vec<Trajectory>>, String) = match (&a.od, a.sample) {
-        (Some(p), _) => (read_od_csv(p)?, None, p.display().to_string()),
-        (None, Some(n)) => {
-            if n == 0 {
-                bail!("--sample must be at least 1");
-            }
-            let from = a.from.clone().unwrap_or_else(|| a.model.join("train.csv"));
-            let trajs = read_hoser_csv(&from).with_context(|| format!("reading trajectories to sample ODs from: {}", from.display()))?;
-            let ods = sample_ods(&trajs, n, a.seed).with_context(|| format!("sampling ODs from {}", from.display()))?;
-            let real = ods
-                .iter()
-                .enumerate()
-                .map(|(k, o)| {
-                    let OdSource::Trajectory(i) = o.source else { unreachable!("sampled ODs name their trajectory") };
-                    Trajectory { id: Some(format!("real-{k}")), ..trajs[i].clone() }
-                })
-                .collect();
-            (ods, Some(real), from.display().to_string())
-        }
+    let input = match (&a.od, a.sample) {
+        (Some(p), _) => OdInput::File(p.clone()),
+        (None, Some(n)) => OdInput::Sample { n, from: a.from.clone().unwrap_or_else(|| a.model.join("train.csv")), seed: a.seed },
         (None, None) => bail!("give --od CSV or --sample N"),
     };
-    if ods.is_empty() {
-        bail!("{od_source}: no OD requests");
-    }
-    let requests = to_requests(&net, &ods).with_context(|| format!("OD requests from {od_source}"))?;
-
-    let scorer = HoserScorer::new(&net, &bundle.model, &bundle.ctx, bundle.meta.time_norm, &device)?;
-    let t0 = Instant::now();
-    let pb = bar(requests.len() as u64, "generating");
-    let mut out: Vec<Generated> = Vec::with_capacity(requests.len());
-    match a.search {
-        Search::Beam => {
-            let cfg = BeamConfig { width: a.beam, max_len: a.max_len, cap: MAX_CANDIDATES, ..BeamConfig::default() };
-            for chunk in requests.chunks(a.batch) {
-                out.extend(beam_search(&net, &scorer, chunk, &cfg));
-                pb.inc(chunk.len() as u64);
-            }
-        }
-        Search::BestFirst => {
-            let cfg = BestFirstConfig { max_expansions: a.max_expansions, max_len: a.max_len, cap: MAX_CANDIDATES, ..BestFirstConfig::default() };
-            for r in &requests {
-                out.extend(best_first(&net, &scorer, std::slice::from_ref(r), &cfg));
-                pb.inc(1);
-            }
-        }
-    }
+    let req = input.requests(&net)?;
+    let pb = bar(req.requests.len() as u64, "generating");
+    let g = generate_routes(&net, &bundle, &req.requests, &cfg, &device, |n| pb.set_position(n as u64))?;
     pb.finish_and_clear();
-    let seconds = t0.elapsed().as_secs_f64();
 
-    let trajs: Vec<Trajectory> = out.iter().enumerate().map(|(i, g)| to_trajectory(&net, g, format!("gen-{i}"))).collect();
+    let trajs: Vec<Trajectory> = g.routes.iter().enumerate().map(|(i, r)| to_trajectory(&net, r, format!("gen-{i}"))).collect();
     if let Some(dir) = a.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     write_hoser_csv(&a.out, &trajs).with_context(|| format!("writing {}", a.out.display()))?;
     let real_path = sibling(&a.out, "real.csv");
-    if let Some(real) = &real {
+    if let Some(real) = &req.real {
         write_hoser_csv(&real_path, real).with_context(|| format!("writing {}", real_path.display()))?;
     }
-    let n = out.len();
-    let reached = out.iter().filter(|g| g.reached).count();
-    let summary = Summary {
-        n,
-        reached,
-        reached_share: reached as f64 / n as f64,
-        mean_roads: out.iter().map(Generated::len).sum::<usize>() as f64 / n as f64,
-        mean_duration_s: out.iter().map(|g| g.duration_s() as f64).sum::<f64>() / n as f64,
-        seconds,
-        trajectories_per_s: n as f64 / seconds.max(1e-9),
-        graph_encoding_ms: scorer.encode_secs() * 1e3,
-        search: a.search,
-        beam: a.beam,
-        max_len: a.max_len,
-        batch: a.batch,
-        model: a.model.display().to_string(),
-        network: net.name.clone(),
-        od_source,
-        seed: a.seed,
-    };
+    let s = GenerateSummary::new(&g, &cfg, &a.model, &net, &req.source, a.seed);
     let summary_path = sibling(&a.out, "summary.json");
-    write_json(&summary_path, &summary)?;
+    write_json(&summary_path, &s)?;
     println!(
-        "{n} trajectories in {seconds:.2} s ({:.1}/s, graph encoding {:.0} ms): {reached} reached the destination ({:.1} %), mean {:.1} roads, {:.0} s",
-        summary.trajectories_per_s,
-        summary.graph_encoding_ms,
-        100.0 * summary.reached_share,
-        summary.mean_roads,
-        summary.mean_duration_s
+        "{} trajectories in {:.2} s ({:.1}/s, graph encoding {:.0} ms): {} reached the destination ({:.1} %), mean {:.1} roads, {:.0} s",
+        s.n,
+        s.seconds,
+        s.trajectories_per_s,
+        s.graph_encoding_ms,
+        s.reached,
+        100.0 * s.reached_share,
+        s.mean_roads,
+        s.mean_duration_s
     );
-    println!("wrote {}{} and {}", a.out.display(), if real.is_some() { format!(", {}", real_path.display()) } else { String::new() }, summary_path.display());
+    let real_txt = if req.real.is_some() { format!(", {}", real_path.display()) } else { String::new() };
+    println!("wrote {}{real_txt} and {}", a.out.display(), summary_path.display());
     Ok(())
 }

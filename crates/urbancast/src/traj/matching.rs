@@ -6,8 +6,9 @@ use anyhow::{Context, Result, bail};
 use urbancast_roads::io::{ReadSummary, read_chengdu, read_geolife, read_gps_auto, read_gps_csv, read_porto, write_hoser_csv};
 use urbancast_roads::matching::{MatchConfig, MatchReport, match_tracks};
 use urbancast_roads::spatial::RoadIndex;
+use urbancast_eval::write_json;
 
-use super::common::{NetworkArg, bar, sibling, write_json};
+use super::common::{NetworkArg, bar, sibling};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

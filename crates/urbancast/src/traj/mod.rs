@@ -1,13 +1,13 @@
 //! `urbancast traj`: road networks and trajectories — inspect a network, map-match raw GPS,
 //! synthesise trip demand, partition zones, evaluate generated trajectories.
 mod anomalies;
-pub(crate) mod common;
+pub mod common;
 mod eval;
 mod generate;
 mod matching;
 mod network;
 mod synth;
-pub(crate) mod teacher;
+mod teacher;
 mod train;
 mod zones;
 

@@ -3,8 +3,9 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use serde::Serialize;
+use urbancast_eval::write_json;
 
-use super::common::{NetworkArg, write_json};
+use super::common::NetworkArg;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

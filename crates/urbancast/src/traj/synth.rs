@@ -3,9 +3,11 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use urbancast_roads::demand::{DemandConfig, synthesize};
+use urbancast_eval::write_json;
 use urbancast_roads::io::write_hoser_csv;
 
-use super::common::{NetworkArg, bar, sibling, write_json};
+use super::common::{NetworkArg, bar, sibling};
+use crate::args::{Overrides, merged, set};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -43,33 +45,23 @@ pub struct Args {
     pub config: Option<PathBuf>,
 }
 
+impl Overrides<DemandConfig> for Args {
+    fn apply(&self, cfg: &mut DemandConfig) -> Result<()> {
+        cfg.trips = self.trips;
+        cfg.seed = self.seed;
+        set(&mut cfg.zones, &self.zones);
+        set(&mut cfg.gravity_beta, &self.beta);
+        set(&mut cfg.habits_per_od, &self.habits);
+        set(&mut cfg.anchors_per_zone, &self.anchors_per_zone);
+        set(&mut cfg.days, &self.days);
+        set(&mut cfg.drivers, &self.drivers);
+        Ok(())
+    }
+}
+
 pub fn run(a: Args) -> Result<()> {
     let net = a.net.load()?;
-    let mut cfg: DemandConfig = match &a.config {
-        Some(p) => toml::from_str(&std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?)
-            .with_context(|| format!("{}: not a demand configuration", p.display()))?,
-        None => DemandConfig::default(),
-    };
-    cfg.trips = a.trips;
-    cfg.seed = a.seed;
-    if let Some(v) = a.zones {
-        cfg.zones = v;
-    }
-    if let Some(v) = a.beta {
-        cfg.gravity_beta = v;
-    }
-    if let Some(v) = a.habits {
-        cfg.habits_per_od = v;
-    }
-    if let Some(v) = a.anchors_per_zone {
-        cfg.anchors_per_zone = v;
-    }
-    if let Some(v) = a.days {
-        cfg.days = v;
-    }
-    if let Some(v) = a.drivers {
-        cfg.drivers = v;
-    }
+    let cfg: DemandConfig = merged(a.config.as_deref(), "a demand configuration", &a)?;
     let pb = bar(cfg.trips as u64, "trips");
     let done = |n: usize| pb.set_position(n as u64);
     let (trips, summary) = synthesize(&net, &cfg, Some(&done))?;

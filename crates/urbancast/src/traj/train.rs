@@ -1,23 +1,17 @@
-//! `urbancast traj train`: trains the HOSER-style generator on trajectories (HOSER CSV) and
-//! writes a model bundle, the training log and curves, and the data splits.
-use std::path::{Path, PathBuf};
+//! `urbancast traj train` / `traj distill`: trains the HOSER-style generator on trajectories
+//! (HOSER CSV) with `urbancast_traj::pipeline::generator` and prints what it did.
+use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
-use burn::tensor::Device;
+use anyhow::{Result, bail};
 use serde::Deserialize;
-use serde_json::json;
-use urbancast_eval::plot_series::{SeriesPanel, series_plot};
-use urbancast_roads::Trajectory;
-use urbancast_roads::io::write_hoser_csv;
-use urbancast_traj::bundle::{BundleMeta, NetworkFingerprint, save_bundle};
-use urbancast_traj::data::GraphTensors;
-use urbancast_traj::kd::{KdConfig, TeacherTargets};
+use urbancast_traj::kd::KdConfig;
 use urbancast_traj::model::HoserConfig;
-use urbancast_traj::train::{Distill, RunOpts, TrainConfig, TrainLog, evaluate, fit_distilled, prepare_training, sized_config};
-use urbancast_transfer::device;
+use urbancast_traj::pipeline::generator::KdInputs;
+use urbancast_traj::pipeline::{teacher_targets, train_generator};
+use urbancast_traj::train::{TrainConfig, TrainLog, prepare_training, sized_config};
 
-use super::common::{LoopArgs, TrajData, write_json};
-use super::teacher::load_teacher;
+use super::common::{LoopArgs, TrajData};
+use crate::args::{Overrides, merged, set};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -78,49 +72,34 @@ struct FileConfig {
     kd: Option<KdConfig>,
 }
 
-fn load_config(a: &Args) -> Result<FileConfig> {
-    let mut c: FileConfig = match &a.config {
-        Some(p) => toml::from_str(&std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?)
-            .with_context(|| format!("{}: not a training configuration (tables [model] and [train])", p.display()))?,
-        None => FileConfig::default(),
-    };
-    let t = &mut c.train;
-    a.run.apply(&mut t.epochs, &mut t.batch, &mut t.lr, &mut t.seed, &mut t.max_batches_per_epoch);
-    Ok(c)
-}
-
-/// The distillation settings: preset, then the config file's `[kd]`, then the flags.
-fn kd_config(a: &Args, file: Option<&KdConfig>) -> Result<KdConfig> {
-    let mut k = match (a.kd_preset, file) {
-        (_, Some(f)) => f.clone(),
-        (Some(KdPreset::Beijing), None) => KdConfig::beijing(),
-        _ => KdConfig::porto(),
-    };
-    k.lambda = a.kd_lambda.unwrap_or(k.lambda);
-    k.tau = a.kd_tau.unwrap_or(k.tau);
-    k.window = a.kd_window.unwrap_or(k.window);
-    if a.kd_last_only {
-        k.all_positions = false;
+impl Overrides<FileConfig> for Args {
+    /// `[train]` under the loop flags; with `--teacher`, `[kd]` (or the preset) under the kd
+    /// flags, checked.
+    fn apply(&self, c: &mut FileConfig) -> Result<()> {
+        let t = &mut c.train;
+        self.run.apply(&mut t.epochs, &mut t.batch, &mut t.lr, &mut t.seed, &mut t.max_batches_per_epoch);
+        if self.teacher.is_none() {
+            if c.kd.is_some() || self.kd_lambda.is_some() || self.kd_tau.is_some() || self.kd_window.is_some() {
+                bail!("distillation settings given without --teacher");
+            }
+            return Ok(());
+        }
+        let k = c.kd.get_or_insert_with(|| if matches!(self.kd_preset, Some(KdPreset::Beijing)) { KdConfig::beijing() } else { KdConfig::porto() });
+        set(&mut k.lambda, &self.kd_lambda);
+        set(&mut k.tau, &self.kd_tau);
+        set(&mut k.window, &self.kd_window);
+        k.all_positions &= !self.kd_last_only;
+        k.scale_tau_sq &= !self.kd_no_tau_sq;
+        k.validate()
     }
-    if a.kd_no_tau_sq {
-        k.scale_tau_sq = false;
-    }
-    k.validate()?;
-    Ok(k)
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let cfg = load_config(&a)?;
+    let cfg: FileConfig = merged(a.config.as_deref(), "a training configuration (tables [model] and [train])", &a)?;
     let (net, all) = a.data.load()?;
     let tc = &cfg.train;
     let prep = prepare_training(&net, &all, a.zones, tc.seed, a.data.val_frac, a.data.test_frac)?;
     let model_cfg = sized_config(&cfg.model, &prep.ctx)?;
-    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-    for (name, ix) in [("train.csv", &prep.train_ix), ("val.csv", &prep.val_ix), ("test.csv", &prep.test_ix)] {
-        let part: Vec<Trajectory> = ix.iter().map(|&i| all[i].clone()).collect();
-        let p = a.out.join(name);
-        write_hoser_csv(&p, &part).with_context(|| format!("writing {}", p.display()))?;
-    }
     let r = &prep.report;
     println!(
         "`{}`: {} roads, {} zones; {} trajectories from {} file(s) → {} / {} / {} (train / val / test) → {} / {} / {} samples \
@@ -147,19 +126,10 @@ pub fn run(a: Args) -> Result<()> {
             r.broken_transitions, net.name
         );
     }
-    let dev = device::by_name(&a.run.device)?;
-    let kd = match &a.teacher {
-        None => {
-            if cfg.kd.is_some() || a.kd_lambda.is_some() || a.kd_tau.is_some() || a.kd_window.is_some() {
-                bail!("distillation settings given without --teacher");
-            }
-            None
-        }
-        Some(dir) => {
-            let kcfg = kd_config(&a, cfg.kd.as_ref())?;
-            let (teacher, tok, _) = load_teacher(dir, &net, &Device::flex())?;
-            let grid = tok.grid;
-            let targets = TeacherTargets::build(&net, &teacher, &grid, &prep.train, &kcfg, true)?;
+    let dev = a.run.device.get()?;
+    let targets = match (&a.teacher, &cfg.kd) {
+        (Some(dir), Some(k)) => {
+            let targets = teacher_targets(dir, &net, &prep, k)?;
             let st = &targets.stats;
             println!(
                 "teacher {}: {} distilled steps over {} distinct windows in {:.1} s (λ {}, τ {}, w {}, {}, {})",
@@ -167,57 +137,26 @@ pub fn run(a: Args) -> Result<()> {
                 st.steps,
                 st.windows,
                 st.seconds,
-                kcfg.lambda,
-                kcfg.tau,
-                kcfg.window,
-                if kcfg.all_positions { "every position" } else { "last step only" },
-                if kcfg.scale_tau_sq { "τ²·KL" } else { "KL without τ²" }
+                k.lambda,
+                k.tau,
+                k.window,
+                if k.all_positions { "every position" } else { "last step only" },
+                if k.scale_tau_sq { "τ²·KL" } else { "KL without τ²" }
             );
-            Some((targets, kcfg))
+            Some(targets)
         }
+        _ => None,
     };
-    let distill = kd.as_ref().map(|(targets, cfg)| Distill { targets, cfg: cfg.clone() });
-    let opts = RunOpts { run: None, out_dir: Some(&a.out), progress: true };
-    let (best, log) = fit_distilled(prep.data(&net), &model_cfg, tc, &dev, opts, distill.as_ref())?;
-    let test = if prep.test.is_empty() {
-        None
-    } else {
-        let graph = GraphTensors::new(&prep.ctx, &dev.clone().without_autodiff());
-        Some(evaluate(&best, &net, &prep.ctx, &graph, &prep.test, &prep.time_norm, tc.batch)?)
-    };
-    let training = json!({
-        "train_files": a.data.files(),
-        "trajectories": all.len(),
-        "val_frac": a.data.val_frac,
-        "test_frac": a.data.test_frac,
-        "zones_requested": a.zones,
-        "zones": prep.zones.k,
-        "split": {
-            "train": {"trajectories": prep.train_ix.len(), "samples": prep.train.len()},
-            "val": {"trajectories": prep.val_ix.len(), "samples": prep.val.len()},
-            "test": {"trajectories": prep.test_ix.len(), "samples": prep.test.len()},
-        },
-        "prepare_report": prep.report,
-        "train_config": tc,
-        "model_config": model_cfg,
-        "parameters": best.num_params(),
-        "device": a.run.device,
-        "best_epoch": log.best_epoch,
-        "best_val_acc": log.best_val_acc,
-        "test": test,
-        "steps": log.steps,
-        "seconds": log.seconds,
-        "distillation": kd.as_ref().map(|(t, c)| json!({"teacher": a.teacher, "config": c, "targets": t.stats})),
+    let kd = a.teacher.as_deref().zip(targets.as_ref()).zip(cfg.kd.as_ref()).map(|((teacher_dir, targets), cfg)| KdInputs {
+        teacher_dir,
+        targets,
+        cfg,
     });
-    let meta = BundleMeta { network: NetworkFingerprint::of(&net), time_norm: prep.time_norm, training };
-    save_bundle(&a.out, &best, &prep.ctx, &meta)?;
-    write_json(&a.out.join("train-log.json"), &log)?;
-    let png = a.out.join("training.png");
-    if let Err(e) = plot(&png, &log) {
-        eprintln!("warning: no training curves: {e:#}");
-    }
-    print_table(&log);
-    let test_txt = test.map_or(String::new(), |t| format!("; test acc {:.4}, time MAPE {:.4}", t.acc, t.time_mape));
+    let inputs = a.data.inputs(&a.run.device);
+    let o = train_generator(&net, &all, &prep, &model_cfg, tc, &dev, &a.out, a.zones, &inputs, kd)?;
+    let log = &o.log;
+    print_table(log);
+    let test_txt = o.test.map_or(String::new(), |t| format!("; test acc {:.4}, time MAPE {:.4}", t.acc, t.time_mape));
     println!(
         "best epoch {}: val acc {:.4}{test_txt}; {} steps, {:.3} s per training step, {:.1} s in all; {} parameters",
         log.best_epoch,
@@ -225,7 +164,7 @@ pub fn run(a: Args) -> Result<()> {
         log.steps,
         log.epochs.iter().map(|e| e.train_seconds).sum::<f64>() / log.steps.max(1) as f64,
         log.seconds,
-        best.num_params()
+        o.model.num_params()
     );
     println!("wrote {0}/model.bpk, context.json, meta.json, train-log.json, training.png, train.csv, val.csv, test.csv", a.out.display());
     Ok(())
@@ -252,27 +191,4 @@ fn print_table(log: &TrainLog) {
             e.seconds
         );
     }
-}
-
-fn plot(path: &Path, log: &TrainLog) -> Result<()> {
-    let col = |f: &dyn Fn(&urbancast_traj::train::EpochLog) -> f64| log.epochs.iter().map(|e| f(e) as f32).collect::<Vec<_>>();
-    let panels = [
-        SeriesPanel {
-            title: "loss, epoch means (black: training total = ce + time [+ λ·kd])".into(),
-            truth: col(&|e| e.train_loss),
-            preds: vec![
-                ("train ce".into(), col(&|e| e.train_ce)),
-                ("train time".into(), col(&|e| e.train_time_loss)),
-                ("val ce".into(), col(&|e| e.val_ce)),
-                ("val time MAPE".into(), col(&|e| e.val_time_mape.unwrap_or(f64::NAN))),
-                ("train kd (before λ)".into(), col(&|e| e.train_kd.unwrap_or(f64::NAN))),
-            ],
-        },
-        SeriesPanel {
-            title: "next-step accuracy (black: validation)".into(),
-            truth: col(&|e| e.val_acc),
-            preds: vec![("train".into(), col(&|e| e.train_acc))],
-        },
-    ];
-    series_plot(path, "urbancast traj train", &panels, "epoch − 1", "")
 }

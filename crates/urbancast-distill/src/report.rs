@@ -4,21 +4,25 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 use urbancast_data::graph::GraphPrepared;
-use urbancast_distill::ModelResult;
-use urbancast_distill::pipeline::series_for_plot;
 use urbancast_eval::plot_series::{SeriesPanel, series_plot};
+use urbancast_eval::report::{write_json, write_text};
 use urbancast_nn::StMlp;
 use urbancast_nn::mtgnn::Mtgnn;
+
+use crate::pipeline::{ModelResult, series_for_plot};
 
 /// The models of one run (one dataset, one seed).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunRecord {
+    /// The dataset's name.
     pub dataset: String,
+    /// The seed of the run.
     pub seed: u64,
+    /// One result per model (teacher, student, distilled).
     pub results: Vec<ModelResult>,
 }
 
@@ -109,7 +113,8 @@ fn busiest_nodes(data: &GraphPrepared, k: usize) -> Vec<usize> {
     var.into_iter().take(k).map(|v| v.0).collect()
 }
 
-/// Writes `results.json`, `table.md` and `series.png` for one run into `dir` and prints the table.
+/// Writes `results.json`, `table.md` and `series.png` (predictions of the three busiest
+/// nodes) for one run into `dir`; returns the table.
 pub fn write_run(
     dir: &Path,
     record: &RunRecord,
@@ -117,12 +122,10 @@ pub fn write_run(
     students: &[(&str, StMlp)],
     data: &GraphPrepared,
     device: &Device,
-) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let json = dir.join("results.json");
-    std::fs::write(&json, serde_json::to_string_pretty(record)?).with_context(|| format!("cannot write {}", json.display()))?;
+) -> Result<String> {
+    write_json(&dir.join("results.json"), record)?;
     let table = summary_table(std::slice::from_ref(record));
-    std::fs::write(dir.join("table.md"), &table).with_context(|| format!("cannot write {}", dir.display()))?;
+    write_text(&dir.join("table.md"), &table)?;
     let nodes = busiest_nodes(data, 3);
     let len = (2 * data.steps_per_day).min(data.test.len());
     let refs: Vec<(&str, &StMlp)> = students.iter().map(|(n, s)| (*n, s)).collect();
@@ -136,15 +139,21 @@ pub fn write_run(
             preds: series.iter().map(|(name, s)| (name.clone(), s[k].pred.clone())).collect(),
         })
         .collect();
-    let unit = data.name.clone();
     series_plot(
         &dir.join("series.png"),
-        &format!("{unit}: 3-step-ahead predictions on the test period, seed {}", record.seed),
+        &format!("{}: 3-step-ahead predictions on the test period, seed {}", data.name, record.seed),
         &panels,
         &format!("test step ({} min)", data.interval_min),
         "value",
     )?;
-    println!("\n== LightST on `{}`, seed {}\n{table}", record.dataset, record.seed);
-    println!("results written to {}", dir.display());
-    Ok(())
+    Ok(table)
+}
+
+/// Writes `records.json` and `table.md` ([`summary_table`]) of several runs into `dir`;
+/// returns the table.
+pub fn write_records(dir: &Path, records: &[RunRecord]) -> Result<String> {
+    write_json(&dir.join("records.json"), &records)?;
+    let table = summary_table(records);
+    write_text(&dir.join("table.md"), &table)?;
+    Ok(table)
 }

@@ -1,0 +1,80 @@
+//! Published protocols built on [`Experiment`]: leave-one-out over a set of cities (the demo
+//! and `experiment stbat-synthetic`), and the STBaT paper's method list.
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use burn::tensor::Device;
+use urbancast_data::City;
+use urbancast_eval::{ResultRow, SummaryRow};
+
+use crate::report::{sanitize, write_report};
+use crate::runner::{Experiment, RunOutput, Settings};
+use crate::method::Method;
+use crate::stbat::Variant;
+
+/// The methods of the STBaT paper's tables: target-only, fine-tune, zero-shot, STBaT and its
+/// four ablations.
+pub fn stbat_paper_methods() -> Vec<Method> {
+    [Method::TargetOnly, Method::FineTune, Method::ZeroShot, Method::Stbat(Variant::Full)].into_iter().chain(Method::ABLATIONS).collect()
+}
+
+/// Parses method names (see [`Method`]'s `FromStr`).
+pub fn parse_methods(names: &[String]) -> Result<Vec<Method>> {
+    names.iter().map(|m| m.parse::<Method>().map_err(anyhow::Error::msg)).collect()
+}
+
+/// What [`leave_one_out`] reports while it runs.
+pub enum LooEvent<'a> {
+    /// A target's turn begins.
+    Target {
+        /// The target city.
+        target: &'a City,
+        /// Every other city.
+        sources: &'a [City],
+    },
+    /// One (method, days, seed) finished.
+    Row(&'a RunOutput),
+    /// A target's report was written.
+    Report {
+        /// The target's folder.
+        dir: &'a Path,
+        /// Mean ± std over seeds.
+        summary: &'a [SummaryRow],
+        /// Every result row of the target.
+        rows: &'a [ResultRow],
+    },
+}
+
+/// Each city in turn is the target of all the others: runs `methods` for every N in `days` and
+/// every seed, writes one report folder per target under `out` (named after the target, with
+/// its checkpoints inside when `settings` saves them), returns every result row.
+#[allow(clippy::too_many_arguments)]
+pub fn leave_one_out(
+    cities: &[City],
+    methods: &[Method],
+    days: &[usize],
+    seeds: &[u64],
+    settings: &Settings,
+    device: &Device,
+    out: &Path,
+    mut on: impl FnMut(LooEvent<'_>),
+) -> Result<Vec<ResultRow>> {
+    let mut all: Vec<ResultRow> = vec![];
+    for (i, target) in cities.iter().enumerate() {
+        let sources: Vec<City> = cities.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, c)| c.clone()).collect();
+        on(LooEvent::Target { target, sources: &sources });
+        let exp = Experiment::new(sources, target.clone(), &settings.protocol)?;
+        let mut s = settings.clone();
+        let dir: PathBuf = out.join(sanitize(&target.name));
+        if s.checkpoint_dir.is_some() {
+            s.checkpoint_dir = Some(dir.join("checkpoints"));
+        }
+        let outputs: Vec<RunOutput> = exp.run(methods, days, seeds, &s, device, |o| on(LooEvent::Row(o)), |_| {})?;
+        let srcs: Vec<&City> = exp.sources.iter().map(|p| &p.city).collect();
+        let summary = write_report(&dir, &srcs, &exp.target.city, &outputs)?;
+        let rows: Vec<ResultRow> = outputs.into_iter().map(|o| o.row).collect();
+        on(LooEvent::Report { dir: &dir, summary: &summary, rows: &rows });
+        all.extend(rows);
+    }
+    Ok(all)
+}

@@ -11,8 +11,14 @@ pub fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }
 
-/// Writes `bytes` to `path` atomically (temporary file + rename); the folder must exist.
+/// Writes `bytes` to `path` atomically (temporary file + rename); the folder must exist. A
+/// destination that exists and is not a regular file (a device such as `/dev/full` or
+/// `/dev/stdout`, a pipe) is written directly, never replaced.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    if path.exists() && !path.is_file() {
+        let res = std::fs::OpenOptions::new().write(true).open(path).and_then(|mut f| f.write_all(bytes).and_then(|_| f.flush()));
+        return res.with_context(|| format!("writing {}", path.display()));
+    }
     let tmp = temp_path(path);
     let res = (|| -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;

@@ -29,6 +29,7 @@ pub mod fsio;
 pub mod log;
 mod objective;
 pub mod optim;
+pub mod outdir;
 pub mod progress;
 
 pub use clip::clip_global_norm;

@@ -29,18 +29,18 @@ pub struct DistillBenchArgs {
 pub fn run(a: DistillBenchArgs) -> Result<()> {
     let b = bench_lightst(a.nodes, a.batch, a.warmup, a.iters, &a.device.get()?)?;
     let (t, s) = (&b.teacher, &b.student);
-    println!("LightST bench: {} sensors, training batch {}, medians of {} runs", a.nodes, a.batch, a.iters);
-    println!("{:<28} {:>12} {:>12}", "", "teacher", "student");
-    println!("{:<28} {:>12} {:>12}", "parameters", t.params, s.params);
-    println!("{:<28} {:>12.1} {:>12.1}", "training step (ms)", t.train_step_ms, s.train_step_ms);
-    println!("{:<28} {:>12} {:>12.1}", "distilled training step (ms)", "", s.distilled_train_step_ms.unwrap_or(f64::NAN));
-    println!("{:<28} {:>12.2} {:>12.2}", "inference, batch 64 (ms)", t.inference.batch64_ms, s.inference.batch64_ms);
-    println!("{:<28} {:>12.3} {:>12.3}", "inference, 1 sample (ms)", t.inference.single_ms, s.inference.single_ms);
-    println!(
+    outln!("LightST bench: {} sensors, training batch {}, medians of {} runs", a.nodes, a.batch, a.iters)?;
+    outln!("{:<28} {:>12} {:>12}", "", "teacher", "student")?;
+    outln!("{:<28} {:>12} {:>12}", "parameters", t.params, s.params)?;
+    outln!("{:<28} {:>12.1} {:>12.1}", "training step (ms)", t.train_step_ms, s.train_step_ms)?;
+    outln!("{:<28} {:>12} {:>12.1}", "distilled training step (ms)", "", s.distilled_train_step_ms.unwrap_or(f64::NAN))?;
+    outln!("{:<28} {:>12.2} {:>12.2}", "inference, batch 64 (ms)", t.inference.batch64_ms, s.inference.batch64_ms)?;
+    outln!("{:<28} {:>12.3} {:>12.3}", "inference, 1 sample (ms)", t.inference.single_ms, s.inference.single_ms)?;
+    outln!(
         "student speed-up: {:.1}x (batch 64), {:.1}x (1 sample)",
         t.inference.batch64_ms / s.inference.batch64_ms,
         t.inference.single_ms / s.inference.single_ms
-    );
+    )?;
     if let Some(p) = a.json {
         write_json(&p, &b)?;
         eprintln!("figures written to {}", p.display());

@@ -42,13 +42,13 @@ pub fn run(a: PretrainArgs) -> Result<()> {
         m => bail!("unknown --method `{m}`: expected fine-tune, stbat or both"),
     };
     if a.method == "both" {
-        println!("{:<10} {:>8} {:>14} {:>14}", "method", "epochs", "s / epoch", "peak RSS MiB");
+        outln!("{:<10} {:>8} {:>14} {:>14}", "method", "epochs", "s / epoch", "peak RSS MiB")?;
         for f in &figures {
             let mem = f.peak_rss_mib.map(|m| format!("{m:.0}")).unwrap_or_else(|| "n/a".into());
-            println!("{:<10} {:>8} {:>14.2} {:>14}", f.method, f.epochs, f.mean_epoch_seconds, mem);
+            outln!("{:<10} {:>8} {:>14.2} {:>14}", f.method, f.epochs, f.mean_epoch_seconds, mem)?;
         }
         if let [p, s] = &figures[..] {
-            println!("STBaT / plain: {:.2}x time per epoch", s.mean_epoch_seconds / p.mean_epoch_seconds);
+            outln!("STBaT / plain: {:.2}x time per epoch", s.mean_epoch_seconds / p.mean_epoch_seconds)?;
         }
     }
     if let Some(p) = &a.json {

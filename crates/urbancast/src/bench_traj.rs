@@ -60,19 +60,19 @@ pub fn run(a: Args) -> Result<()> {
     let net = a.net.load()?;
     let device = Device::flex();
     let m = BenchModel::load_or_init(&net, a.model.as_deref(), a.zones, a.seed, &device)?;
-    println!("network `{}`: {} roads, {} zones; {}: {} parameters", net.name, net.len(), m.ctx.num_zones, m.what, m.model.num_params());
+    outln!("network `{}`: {} roads, {} zones; {}: {} parameters", net.name, net.len(), m.ctx.num_zones, m.what, m.model.num_params())?;
 
     let scorer = HoserScorer::new(&net, &m.model, &m.ctx, m.time_norm, &device)?;
     let encode_first_ms = scorer.encode_secs() * 1e3;
     let encode_ms = HoserScorer::new(&net, &m.model, &m.ctx, m.time_norm, &device)?.encode_secs() * 1e3;
-    println!("graph encoding (once per model): {encode_ms:.1} ms (first call {encode_first_ms:.1} ms)");
+    outln!("graph encoding (once per model): {encode_ms:.1} ms (first call {encode_first_ms:.1} ms)")?;
 
     let requests = random_walk_ods(&net, a.requests, 20, 80, WEEK_START, a.seed);
     let cfg = BeamConfig { width: a.beam, max_len: a.max_len, cap: MAX_CANDIDATES, ..BeamConfig::default() };
     let warm = random_walk_ods(&net, a.warmup, 20, 80, WEEK_START, a.seed + 1);
     let _ = time_generation(&net, &scorer, &warm, &cfg, a.batch);
     let hoser = time_generation(&net, &scorer, &requests, &cfg, a.batch);
-    println!(
+    outln!(
         "HOSER beam {} (batch {}): {} trajectories in {:.2} s = {:.2} trajectories/s; reached {:.1} %, mean route length {:.1} roads",
         a.beam,
         a.batch,
@@ -81,29 +81,29 @@ pub fn run(a: Args) -> Result<()> {
         hoser.trajectories_per_s,
         100.0 * hoser.reached_share,
         hoser.mean_roads
-    );
+    )?;
 
     let mut lat = Vec::new();
     for rows in [1, a.batch] {
         let (s, adv) = step_latency(&net, &scorer, &requests, rows, a.prefix, a.iters)?;
-        println!(
+        outln!(
             "next-step latency, {rows} row(s), prefix {}: score {s:.2} ms, advance {adv:.2} ms ({:.3} ms per row-step)",
             a.prefix,
             (s + adv) / rows as f64
-        );
+        )?;
         lat.push(json!({ "rows": rows, "prefix": a.prefix, "score_ms": s, "advance_ms": adv }));
     }
 
     let dist = DistanceScorer::new(&net);
     let _ = time_generation(&net, &dist, &warm, &cfg, a.batch);
     let reference = time_generation(&net, &dist, &requests, &cfg, a.batch);
-    println!(
+    outln!(
         "DistanceScorer beam {} (non-learned reference): {:.1} trajectories/s; reached {:.1} %, mean route length {:.1} roads",
         a.beam,
         reference.trajectories_per_s,
         100.0 * reference.reached_share,
         reference.mean_roads
-    );
+    )?;
 
     if let Some(p) = &a.json {
         let v = json!({

@@ -55,16 +55,16 @@ pub fn run(a: Args) -> Result<()> {
     let trajs = if a.train.is_empty() { synthetic_trips(&net, a.trips, a.seed)? } else { read_checked_all(&net, &a.train)? };
     let cfg = KdBenchConfig { zones: a.zones, steps: a.steps, repeats: a.repeats, batch: a.batch, window: a.window, last_only: a.last_only, seed: a.seed };
     let b = bench_kd(&net, &trajs, a.teacher.as_deref(), &cfg, |e| match e {
-        KdBenchEvent::Targets { samples, stats: st, window } => println!(
+        KdBenchEvent::Targets { samples, stats: st, window } => outln!(
             "`{}`: {samples} training samples; teacher targets: {} steps over {} distinct windows (w {window}) in {:.2} s",
             net.name, st.steps, st.windows, st.seconds
-        ),
+        )?,
         KdBenchEvent::Run { repeat, distilled, seconds_per_step } => {
-            println!("run {repeat}: {:<9} {:8.1} ms per step", if distilled { "distilled" } else { "vanilla" }, seconds_per_step * 1e3)
+            outln!("run {repeat}: {:<9} {:8.1} ms per step", if distilled { "distilled" } else { "vanilla" }, seconds_per_step * 1e3)?
         }
     })?;
     let pct = |r: f64| (r - 1.0) * 100.0;
-    println!(
+    outln!(
         "vanilla {:.1} ms/step, distilled {:.1} ms/step (medians of {}): step overhead {:+.1} %; \
          with the targets built once, {} batches per epoch: 1 epoch {:+.1} %, 10 epochs {:+.1} %, 25 epochs {:+.1} %",
         b.vanilla_median_s * 1e3,
@@ -75,10 +75,10 @@ pub fn run(a: Args) -> Result<()> {
         pct(b.epoch_ratio_of(1.0)),
         pct(b.epoch_ratio_of(10.0)),
         pct(b.epoch_ratio_of(25.0))
-    );
+    )?;
     if let Some(p) = &a.json {
         write_json(p, &b)?;
-        println!("figures written to {}", p.display());
+        outln!("figures written to {}", p.display())?;
     }
     Ok(())
 }

@@ -52,7 +52,7 @@ pub fn run(a: Args) -> Result<()> {
     settings.checkpoint_dir = Some(a.out.join("checkpoints"));
     let all = leave_one_out(&cities, &Method::ALL, &[3, 0], &[a.seed], &settings, &device, &a.out, print_loo)?;
     let summary = write_results(&a.out, &all)?;
-    println!("\n== all targets (seed {}), {:.0} s\n{}", a.seed, start.elapsed().as_secs_f64(), table(&summary));
+    outln!("\n== all targets (seed {}), {:.0} s\n{}", a.seed, start.elapsed().as_secs_f64(), table(&summary))?;
     // LightST on the synthetic sensor graph: MTGNN teacher, plain and distilled MLP students.
     let g = urbancast_data::graph::synthetic_sensor_graph(&urbancast_data::graph::SyntheticGraphConfig { seed: a.seed, ..Default::default() });
     let data = urbancast_data::graph::prepare_graph(&g, &urbancast_data::graph::GraphProtocol::default())?;
@@ -60,7 +60,7 @@ pub fn run(a: Args) -> Result<()> {
     cfg.teacher_train.max_epochs = a.lightst_teacher_epochs;
     cfg.student_train.max_epochs = a.lightst_student_epochs;
     crate::distill::run_all(&data, &cfg, a.seed, &a.device, &a.out.join("lightst"), 20)?;
-    println!("demo finished in {:.0} s", start.elapsed().as_secs_f64());
+    outln!("demo finished in {:.0} s", start.elapsed().as_secs_f64())?;
     Ok(())
 }
 

@@ -89,6 +89,6 @@ pub fn run_all(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, device: &De
 }
 
 fn print_run(record: &RunRecord, table: &str, dir: &Path) {
-    println!("\n== LightST on `{}`, seed {}\n{table}", record.dataset, record.seed);
-    println!("results written to {}", dir.display());
+    outln!("\n== LightST on `{}`, seed {}\n{table}", record.dataset, record.seed)?;
+    outln!("results written to {}", dir.display())?;
 }

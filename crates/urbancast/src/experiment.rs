@@ -86,7 +86,7 @@ fn stbat_synthetic(a: StbatSyntheticArgs) -> Result<()> {
     let summary = write_results(&a.out, &rows)?;
     let text = table(&summary);
     write_text(&a.out.join("table.md"), &format!("```\n{text}\n```\n"))?;
-    println!("\n== STBaT on synthetic cities, seeds {:?}, {:.0} s\n{text}", a.seeds, start.elapsed().as_secs_f64());
-    println!("results written to {}", a.out.display());
+    outln!("\n== STBaT on synthetic cities, seeds {:?}, {:.0} s\n{text}", a.seeds, start.elapsed().as_secs_f64())?;
+    outln!("results written to {}", a.out.display())?;
     Ok(())
 }

@@ -50,7 +50,7 @@ pub fn run(a: LightstArgs) -> Result<()> {
     let start = Instant::now();
     if a.report_only {
         let records = collect_records(&a.out, &a.datasets, &a.seeds)?;
-        println!("{}", write_records(&a.out, &records)?);
+        outln!("{}", write_records(&a.out, &records)?)?;
         return Ok(());
     }
     if a.seeds.is_empty() || a.datasets.is_empty() {
@@ -72,7 +72,7 @@ pub fn run(a: LightstArgs) -> Result<()> {
             table = write_records(&a.out, &records)?;
         }
     }
-    println!("\n== LightST, seeds {:?}, {:.0} s\n{table}", a.seeds, start.elapsed().as_secs_f64());
-    println!("results written to {}", a.out.display());
+    outln!("\n== LightST, seeds {:?}, {:.0} s\n{table}", a.seeds, start.elapsed().as_secs_f64())?;
+    outln!("results written to {}", a.out.display())?;
     Ok(())
 }

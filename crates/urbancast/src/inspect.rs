@@ -20,21 +20,21 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<()> {
     let c = spec::load(&a.spec, a.seed).with_context(|| format!("loading `{}`", a.spec))?;
-    println!("name       {}", c.name);
-    println!("steps      {} x {} min ({:.1} days)", c.num_steps(), c.interval_min, c.num_steps() as f64 / c.steps_per_day() as f64);
-    println!("layout     {}", c.layout.describe());
-    println!("regions    {} ({} active)", c.num_regions(), c.num_active());
-    println!("channels   {:?}", c.channels);
+    outln!("name       {}", c.name)?;
+    outln!("steps      {} x {} min ({:.1} days)", c.num_steps(), c.interval_min, c.num_steps() as f64 / c.steps_per_day() as f64)?;
+    outln!("layout     {}", c.layout.describe())?;
+    outln!("regions    {} ({} active)", c.num_regions(), c.num_active())?;
+    outln!("channels   {:?}", c.channels)?;
     for (i, ch) in c.channels.iter().enumerate() {
         let lane = c.flow.index_axis(ndarray::Axis(2), i);
         let max = lane.iter().copied().fold(0f32, f32::max);
         let mean = lane.iter().map(|&v| v as f64).sum::<f64>() / lane.len() as f64;
-        println!("  {:<8} mean {mean:.3} max {max}", ch.name());
+        outln!("  {:<8} mean {mean:.3} max {max}", ch.name())?;
     }
-    println!("POI        {}", c.poi.as_ref().map(|p| format!("{:?}", p.dim())).unwrap_or_else(|| "none".into()));
+    outln!("POI        {}", c.poi.as_ref().map(|p| format!("{:?}", p.dim())).unwrap_or_else(|| "none".into()))?;
     if let Some(dir) = a.write_crosstres {
         synthetic::write_crosstres(&c, &dir, &a.mode)?;
-        println!("written in the CrossTReS layout under {}", dir.display());
+        outln!("written in the CrossTReS layout under {}", dir.display())?;
     }
     Ok(())
 }

@@ -1,4 +1,15 @@
 //! urbancast: urban spatio-temporal learning when data is scarce or speed matters.
+
+/// `println!` that returns an error instead of panicking when standard output is closed
+/// (`| head`) or full (`> /dev/full`): use as `outln!(...)?`.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, $($arg)*).and_then(|_| out.flush()).map_err(|e| anyhow::anyhow!("cannot write to standard output: {e}"))
+    }};
+}
+
 mod args;
 mod bench;
 mod bench_distill;

@@ -173,11 +173,11 @@ fn print_row(o: &RunOutput, indent: &str) {
 
 /// The table of a written report, its first note and where it is.
 pub fn print_report(out: &Path, summary: &[SummaryRow], rows: &[ResultRow]) {
-    println!("\n{}", table(summary));
+    outln!("\n{}", table(summary))?;
     if let Some(note) = rows.iter().find_map(|r| r.note.clone()) {
-        println!("note: {note}");
+        outln!("note: {note}")?;
     }
-    println!("results written to {}", out.display());
+    outln!("results written to {}", out.display())?;
 }
 
 /// Prints the progress of `urbancast_transfer::protocols::leave_one_out`.

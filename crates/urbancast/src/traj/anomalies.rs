@@ -95,7 +95,7 @@ pub fn run(a: Args) -> Result<()> {
     let cal_path = a.calibrate.clone().unwrap_or_else(|| a.teacher.join("val.csv"));
     let cal = det.calibrate(&net, &cal_path, a.k).context("calibration trajectories (--calibrate)")?;
     let s = &cal.stats;
-    println!(
+    outln!(
         "threshold {:.4} = mean {:.4} + {} · σ {:.4} of {} calibration scores ({})",
         cal.threshold,
         s.mean,
@@ -103,29 +103,29 @@ pub fn run(a: Args) -> Result<()> {
         s.std,
         s.n,
         cal_path.display()
-    );
+    )?;
 
     if let Some(p) = &a.score {
         let r = det.score_only(&net, p, &cal).context("--score")?;
         write_score_report(&a.out, &r)?;
-        println!("{} of {} trajectories of {} score above the threshold", r.above_threshold, r.n, p.display());
-        println!("wrote {0}/scores.csv, summary.json", a.out.display());
+        outln!("{} of {} trajectories of {} score above the threshold", r.above_threshold, r.n, p.display())?;
+        outln!("wrote {0}/scores.csv, summary.json", a.out.display())?;
         return Ok(());
     }
 
     let normal_path = a.normal.clone().unwrap_or_else(|| a.teacher.join("test.csv"));
     let normal = det.score_file(&net, &normal_path).context("normal trajectories (--normal)")?;
-    println!(
+    outln!(
         "{} normal trajectories ({}): mean score {:.4}, σ {:.4}; {} above the threshold",
         normal.trajs.len(),
         normal_path.display(),
         normal.stats.mean,
         normal.stats.std,
         normal.above(cal.threshold)
-    );
+    )?;
     let results = det.evaluate(&net, &normal, &cal, &settings)?;
     let hist = write_results(&a.out, &results)?;
     print!("{}", table_md(&results.rows, results.threshold, results.k));
-    println!("wrote {0}/results.json, table.md, scores.csv{1}", a.out.display(), if hist { ", scores.png" } else { "" });
+    outln!("wrote {0}/results.json, table.md, scores.csv{1}", a.out.display(), if hist { ", scores.png" } else { "" })?;
     Ok(())
 }

@@ -67,7 +67,7 @@ pub fn run(a: Args) -> Result<()> {
         evaluate_split_by(&net, &real, &generated, intended.as_deref(), |o, d| train_ods.contains(&(o, d)), EvalConfig::default())?;
     let hist = histograms(&net, &real, &generated)?;
     write_report(&a.out, &report, &hist)?;
-    println!("{}", markdown(&report));
-    println!("wrote {}/metrics.json, metrics.md, histograms.png", a.out.display());
+    outln!("{}", markdown(&report))?;
+    outln!("wrote {}/metrics.json, metrics.md, histograms.png", a.out.display())?;
     Ok(())
 }

@@ -99,7 +99,7 @@ pub fn run(a: Args) -> Result<()> {
     let s = GenerateSummary::new(&g, &cfg, &a.model, &net, &req.source, a.seed);
     let summary_path = sibling(&a.out, "summary.json");
     write_json(&summary_path, &s)?;
-    println!(
+    outln!(
         "{} trajectories in {:.2} s ({:.1}/s, graph encoding {:.0} ms): {} reached the destination ({:.1} %), mean {:.1} roads, {:.0} s",
         s.n,
         s.seconds,
@@ -109,8 +109,8 @@ pub fn run(a: Args) -> Result<()> {
         100.0 * s.reached_share,
         s.mean_roads,
         s.mean_duration_s
-    );
+    )?;
     let real_txt = if req.real.is_some() { format!(", {}", real_path.display()) } else { String::new() };
-    println!("wrote {}{real_txt} and {}", a.out.display(), summary_path.display());
+    outln!("wrote {}{real_txt} and {}", a.out.display(), summary_path.display())?;
     Ok(())
 }

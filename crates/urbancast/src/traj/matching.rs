@@ -64,7 +64,7 @@ pub fn run(a: Args) -> Result<()> {
     let net = a.net.load()?;
     let summary = read(&a)?;
     if !summary.skipped.is_empty() {
-        println!("{} tracks skipped while reading (fewer than 2 points)", summary.skipped.len());
+        outln!("{} tracks skipped while reading (fewer than 2 points)", summary.skipped.len())?;
     }
     let mut tracks = summary.into_tracks();
     if let Some(n) = a.limit {
@@ -118,12 +118,12 @@ pub fn run(a: Args) -> Result<()> {
     write_json(&rp, &serde_json::json!({ "report": report, "config": cfg, "trajectories_written": trajs.len(),
         "points_covered": covered, "share_covered_points_matched": share_covered_matched,
         "network": net.name, "gps": a.gps }))?;
-    println!("{report}");
-    println!(
+    outln!("{report}")?;
+    outln!(
         "{covered} points have a road within {} m; {:.1} % of them were matched",
         cfg.search_radius_m,
         100.0 * share_covered_matched
-    );
-    println!("wrote {} trajectories to {} and the report to {}", trajs.len(), a.out.display(), rp.display());
+    )?;
+    outln!("wrote {} trajectories to {} and the report to {}", trajs.len(), a.out.display(), rp.display())?;
     Ok(())
 }

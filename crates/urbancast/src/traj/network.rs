@@ -45,15 +45,15 @@ pub fn run(a: Args) -> Result<()> {
         bbox: net.bbox(),
         classes: net.classes.iter().cloned().zip(counts).filter(|(_, c)| *c > 0).collect(),
     };
-    println!("network `{}`: {} roads, {} transitions, {} dead ends", s.name, s.roads, s.transitions, s.dead_ends);
-    println!("length: {:.1} km in all, {:.1} m per road on average", s.total_length_km, s.mean_length_m);
-    println!("bbox: lon {:.5}..{:.5}, lat {:.5}..{:.5}", s.bbox[0], s.bbox[2], s.bbox[1], s.bbox[3]);
+    outln!("network `{}`: {} roads, {} transitions, {} dead ends", s.name, s.roads, s.transitions, s.dead_ends)?;
+    outln!("length: {:.1} km in all, {:.1} m per road on average", s.total_length_km, s.mean_length_m)?;
+    outln!("bbox: lon {:.5}..{:.5}, lat {:.5}..{:.5}", s.bbox[0], s.bbox[2], s.bbox[1], s.bbox[3])?;
     for (c, n) in &s.classes {
-        println!("  {c:<16} {n}");
+        outln!("  {c:<16} {n}")?;
     }
     if let Some(p) = a.json {
         write_json(&p, &s)?;
-        println!("wrote {}", p.display());
+        outln!("wrote {}", p.display())?;
     }
     Ok(())
 }

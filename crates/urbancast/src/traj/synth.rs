@@ -69,7 +69,7 @@ pub fn run(a: Args) -> Result<()> {
     write_hoser_csv(&a.out, &trips).with_context(|| format!("writing {}", a.out.display()))?;
     let sp = sibling(&a.out, "summary.json");
     write_json(&sp, &serde_json::json!({ "summary": summary, "config": cfg, "network": net.name }))?;
-    println!(
+    outln!(
         "{} trips on `{}` in {:.1} s: {} distinct ODs, {} distinct routes, {:.1} roads, {:.2} km, {:.1} min per trip",
         summary.trips,
         net.name,
@@ -79,7 +79,7 @@ pub fn run(a: Args) -> Result<()> {
         summary.mean_roads,
         summary.mean_length_km,
         summary.mean_duration_min
-    );
-    println!("wrote {} and {}", a.out.display(), sp.display());
+    )?;
+    outln!("wrote {} and {}", a.out.display(), sp.display())?;
     Ok(())
 }

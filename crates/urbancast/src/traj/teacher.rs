@@ -82,7 +82,7 @@ pub fn run(a: Args) -> Result<()> {
     let data = prepare_teacher(&net, &all, a.data.val_frac, a.data.test_frac, tc.seed, a.cell_deg, &cfg.model)?;
     let dev = a.run.device.get()?;
     let grid = &data.grid;
-    println!(
+    outln!(
         "`{}`: {} roads; grid {} × {} cells of {}° → vocabulary {} tokens; {} trajectories from {} file(s) → {} / {} / {} (train / val / test); {:.1} tokens per training trajectory",
         net.name,
         net.len(),
@@ -96,17 +96,17 @@ pub fn run(a: Args) -> Result<()> {
         data.val_ix.len(),
         data.test_ix.len(),
         data.tokens_per_train_seq()
-    );
+    )?;
     let (model, log) = train_teacher(&net, &all, &data, tc, &dev, &a.out, &a.data.inputs(&a.run.device))?;
     print_table(&log);
     if log.truncated > 0 {
-        println!(
+        outln!(
             "{} training / validation sequences were longer than --block + 1 = {} tokens and were truncated",
             log.truncated,
             data.model_cfg.block_size + 1
-        );
+        )?;
     }
-    println!(
+    outln!(
         "best epoch {}: val loss {:.4} (perplexity {:.2}); {} steps, {:.3} s per step (validation included), {:.1} s in all; {} parameters",
         log.best_epoch,
         log.best_val_loss,
@@ -115,18 +115,18 @@ pub fn run(a: Args) -> Result<()> {
         log.seconds / log.steps.max(1) as f64,
         log.seconds,
         model.num_params()
-    );
-    println!(
+    )?;
+    outln!(
         "wrote {0}/{WEIGHTS_FILE}, {CONFIG_FILE}, {GRID_FILE}, meta.json, train-log.json, training.png, train.csv, val.csv, test.csv",
         a.out.display()
-    );
+    )?;
     Ok(())
 }
 
 fn print_table(log: &LmTadTrainLog) {
-    println!("{:>5} {:>10} {:>10} {:>9} {:>6} {:>7}", "epoch", "train loss", "val loss", "lr end", "steps", "secs");
+    outln!("{:>5} {:>10} {:>10} {:>9} {:>6} {:>7}", "epoch", "train loss", "val loss", "lr end", "steps", "secs")?;
     for e in &log.epochs {
         let best = if e.epoch == log.best_epoch { " *" } else { "" };
-        println!("{:>5} {:>10.4} {:>10.4} {:>9.2e} {:>6} {:>7.1}{best}", e.epoch, e.train_loss, e.val_loss, e.lr_end, e.steps, e.seconds);
+        outln!("{:>5} {:>10.4} {:>10.4} {:>9.2e} {:>6} {:>7.1}{best}", e.epoch, e.train_loss, e.val_loss, e.lr_end, e.steps, e.seconds)?;
     }
 }

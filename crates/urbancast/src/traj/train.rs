@@ -101,7 +101,7 @@ pub fn run(a: Args) -> Result<()> {
     let prep = prepare_training(&net, &all, a.zones, tc.seed, a.data.val_frac, a.data.test_frac)?;
     let model_cfg = sized_config(&cfg.model, &prep.ctx)?;
     let r = &prep.report;
-    println!(
+    outln!(
         "`{}`: {} roads, {} zones; {} trajectories from {} file(s) → {} / {} / {} (train / val / test) → {} / {} / {} samples \
          ({} broken transitions, {} too short, {} steps capped away)",
         net.name,
@@ -118,7 +118,7 @@ pub fn run(a: Args) -> Result<()> {
         r.broken_transitions,
         r.too_short,
         r.capped_steps
-    );
+    )?;
     let transitions: usize = all.iter().map(|t| t.roads.len().saturating_sub(1)).sum();
     if r.broken_transitions * 10 > transitions {
         eprintln!(
@@ -131,7 +131,7 @@ pub fn run(a: Args) -> Result<()> {
         (Some(dir), Some(k)) => {
             let targets = teacher_targets(dir, &net, &prep, k)?;
             let st = &targets.stats;
-            println!(
+            outln!(
                 "teacher {}: {} distilled steps over {} distinct windows in {:.1} s (λ {}, τ {}, w {}, {}, {})",
                 dir.display(),
                 st.steps,
@@ -142,7 +142,7 @@ pub fn run(a: Args) -> Result<()> {
                 k.window,
                 if k.all_positions { "every position" } else { "last step only" },
                 if k.scale_tau_sq { "τ²·KL" } else { "KL without τ²" }
-            );
+            )?;
             Some(targets)
         }
         _ => None,
@@ -157,7 +157,7 @@ pub fn run(a: Args) -> Result<()> {
     let log = &o.log;
     print_table(log);
     let test_txt = o.test.map_or(String::new(), |t| format!("; test acc {:.4}, time MAPE {:.4}", t.acc, t.time_mape));
-    println!(
+    outln!(
         "best epoch {}: val acc {:.4}{test_txt}; {} steps, {:.3} s per training step, {:.1} s in all; {} parameters",
         log.best_epoch,
         log.best_val_acc,
@@ -165,19 +165,19 @@ pub fn run(a: Args) -> Result<()> {
         log.epochs.iter().map(|e| e.train_seconds).sum::<f64>() / log.steps.max(1) as f64,
         log.seconds,
         o.model.num_params()
-    );
-    println!("wrote {0}/model.bpk, context.json, meta.json, train-log.json, training.png, train.csv, val.csv, test.csv", a.out.display());
+    )?;
+    outln!("wrote {0}/model.bpk, context.json, meta.json, train-log.json, training.png, train.csv, val.csv, test.csv", a.out.display())?;
     Ok(())
 }
 
 fn print_table(log: &TrainLog) {
-    println!(
+    outln!(
         "{:>5} {:>9} {:>8} {:>8} {:>8} | {:>8} {:>8} {:>9} | {:>9} {:>7}",
         "epoch", "loss", "ce", "time", "acc", "val acc", "val ce", "val MAPE", "lr end", "secs"
-    );
+    )?;
     for e in &log.epochs {
         let best = if e.epoch == log.best_epoch { " *" } else { "" };
-        println!(
+        outln!(
             "{:>5} {:>9.4} {:>8.4} {:>8.4} {:>8.4} | {:>8.4} {:>8.4} {:>9.4} | {:>9.2e} {:>7.1}{best}",
             e.epoch,
             e.train_loss,
@@ -189,6 +189,6 @@ fn print_table(log: &TrainLog) {
             e.val_time_mape.unwrap_or(f64::NAN),
             e.lr_end,
             e.seconds
-        );
+        )?;
     }
 }

@@ -29,7 +29,7 @@ pub struct Args {
 pub fn run(a: Args) -> Result<()> {
     let net = a.net.load()?;
     let z = partition_zones(&net, a.k, a.seed)?;
-    println!(
+    outln!(
         "{} roads into {} zones in {:.3} s: edge cut {} of {} undirected edges, imbalance {:.3} (sizes {}..{})",
         net.len(),
         z.k,
@@ -39,7 +39,7 @@ pub fn run(a: Args) -> Result<()> {
         z.imbalance,
         z.sizes.iter().min().unwrap_or(&0),
         z.sizes.iter().max().unwrap_or(&0)
-    );
+    )?;
     let zone_of_road: Vec<(u64, u32)> = net.roads.iter().zip(&z.zone_of).map(|(r, &zz)| (r.id, zz)).collect();
     let mut out = serde_json::json!({
         "network": net.name, "k": z.k, "seed": a.seed, "edge_cut": z.edge_cut, "imbalance": z.imbalance,
@@ -48,17 +48,17 @@ pub fn run(a: Args) -> Result<()> {
     if let Some(p) = &a.trajectories {
         let trajs = read_hoser_csv(p).with_context(|| format!("reading {}", p.display()))?;
         let t = zone_transition_matrix(&z, &net, &trajs)?;
-        println!(
+        outln!(
             "transitions: {} road-to-road steps from {} trajectories, {} across zones, {} zone pairs used",
             t.total,
             t.trajectories,
             t.cross_zone,
             t.triplets(false).len()
-        );
+        )?;
         out["transitions"] = serde_json::json!({ "total": t.total, "cross_zone": t.cross_zone,
             "counts": t.triplets(true) });
     }
     write_json(&a.out, &out)?;
-    println!("wrote {}", a.out.display());
+    outln!("wrote {}", a.out.display())?;
     Ok(())
 }

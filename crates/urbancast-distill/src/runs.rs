@@ -12,7 +12,7 @@ use urbancast_nn::mtgnn::{Mtgnn, load_mtgnn, read_mtgnn_config, save_mtgnn};
 use urbancast_nn::{load_stmlp, save_stmlp};
 
 use crate::config::LightstConfig;
-use crate::pipeline::{ModelResult, assess_student, assess_teacher, train_student, train_teacher};
+use crate::pipeline::{ModelResult, assess_student, assess_teacher, train_student_in, train_teacher_in};
 use crate::report::{RunRecord, write_run};
 use crate::train::TrainLog;
 
@@ -20,14 +20,17 @@ use crate::train::TrainLog;
 /// with autodiff), saves their checkpoints and logs in `out`, evaluates all three (`reps`
 /// timing repetitions) and writes the evaluation ([`write_run`]). Returns the record and the
 /// table.
-pub fn run_all(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, device: &Device, out: &Path, reps: usize) -> Result<(RunRecord, String)> {
+///
+/// Each training keeps its `train-log.jsonl` and checkpoints in `out/train/{teacher, student,
+/// distilled}`; with `resume` they continue from there (finished ones are loaded).
+pub fn run_all(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, device: &Device, out: &Path, reps: usize, resume: bool) -> Result<(RunRecord, String)> {
     let ad = device.clone().autodiff();
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let (teacher, tlog) = train_teacher(data, cfg, seed, &ad)?;
+    let (teacher, tlog) = train_teacher_in(data, cfg, seed, &ad, Some(&run_dir(out, "teacher", resume)))?;
     save_mtgnn(&teacher, out.join("teacher.bpk"))?;
-    let (plain, plog) = train_student(data, cfg, None, seed, &ad)?;
+    let (plain, plog) = train_student_in(data, cfg, None, seed, &ad, Some(&run_dir(out, "student", resume)))?;
     save_stmlp(&plain, out.join("student.bpk"))?;
-    let (distilled, dlog) = train_student(data, cfg, Some(&teacher), seed, &ad)?;
+    let (distilled, dlog) = train_student_in(data, cfg, Some(&teacher), seed, &ad, Some(&run_dir(out, "distilled", resume)))?;
     save_stmlp(&distilled, out.join("distilled.bpk"))?;
     let mut results = vec![];
     let mut r = assess_teacher(&teacher, data, reps, device)?;
@@ -50,9 +53,9 @@ pub fn run_all(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, device: &De
 
 /// Trains the MTGNN teacher on an autodiff `device` and writes `out/teacher.bpk` and
 /// `out/teacher-log.json`.
-pub fn train_teacher_into(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, device: &Device, out: &Path) -> Result<TrainLog> {
+pub fn train_teacher_into(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, device: &Device, out: &Path, resume: bool) -> Result<TrainLog> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let (model, log) = train_teacher(data, cfg, seed, device)?;
+    let (model, log) = train_teacher_in(data, cfg, seed, device, Some(&run_dir(out, "teacher", resume)))?;
     save_mtgnn(&model, out.join("teacher.bpk"))?;
     write_json(&out.join("teacher-log.json"), &log)?;
     Ok(log)
@@ -65,7 +68,7 @@ pub fn student_name(distill: bool) -> &'static str {
 
 /// Trains the MLP student on an autodiff `device`, distilled from `out/teacher.bpk` when
 /// `distill`, and writes `out/<name>.bpk` and `out/<name>-log.json` ([`student_name`]).
-pub fn train_student_into(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, device: &Device, out: &Path, distill: bool) -> Result<TrainLog> {
+pub fn train_student_into(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, device: &Device, out: &Path, distill: bool, resume: bool) -> Result<TrainLog> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let teacher = if distill {
         let path = out.join("teacher.bpk");
@@ -81,10 +84,15 @@ pub fn train_student_into(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, 
         None
     };
     let name = student_name(distill);
-    let (model, log) = train_student(data, cfg, teacher.as_ref(), seed, device)?;
+    let (model, log) = train_student_in(data, cfg, teacher.as_ref(), seed, device, Some(&run_dir(out, name, resume)))?;
     save_stmlp(&model, out.join(format!("{name}.bpk")))?;
     write_json(&out.join(format!("{name}-log.json")), &log)?;
     Ok(log)
+}
+
+/// The engine run folder of training `name` under `out`.
+fn run_dir(out: &Path, name: &str, resume: bool) -> urbancast_train::RunDir {
+    urbancast_train::RunDir::new(out.join("train").join(name), resume)
 }
 
 fn read_log(path: &Path) -> Option<TrainLog> {

@@ -68,6 +68,7 @@ fn im2col(d: ConvDims, x: &[f32], relu: bool, p0: usize, rows: usize, cols: &mut
 }
 
 use crate::gemm_util::gemm1 as mm1;
+use crate::gemm_util::{add_into, ordered_fold};
 
 /// Channel count from which [`forward`] uses Winograd F(2x2, 3x3) instead of im2col.
 pub const WINOGRAD_MIN_CHANNELS: usize = 16;
@@ -180,40 +181,34 @@ pub fn backward(
     let winograd = use_winograd(d);
     // dw = cols^T dout and db = colsum(dout), accumulated per chunk then reduced
     let (dw, db) = if winograd {
-        let db = dout
-            .par_chunks(PIX * co)
-            .fold(|| vec![0.0f32; co], |mut db, g| {
-                add_cols(co, g, &mut db);
+        let chunk = |i: usize| &dout[i * PIX * co..((i + 1) * PIX * co).min(dout.len())];
+        let db = ordered_fold(
+            dout.len().div_ceil(PIX * co),
+            || vec![0.0f32; co],
+            |mut db, i| {
+                add_cols(co, chunk(i), &mut db);
                 db
-            })
-            .reduce(|| vec![0.0f32; co], |mut a, b| {
-                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-                a
-            });
+            },
+            add_into,
+        );
         (crate::winograd::weight_grad(d, x, relu, dout), db)
     } else {
-        dout
-        .par_chunks(PIX * co)
-        .enumerate()
-        .fold(
+        let chunk = |i: usize| &dout[i * PIX * co..((i + 1) * PIX * co).min(dout.len())];
+        let acc = ordered_fold(
+            dout.len().div_ceil(PIX * co),
             || (vec![0.0f32; PIX * k], vec![0.0f32; k * co], vec![0.0f32; co]),
-            |(mut cols, mut dw, mut db), (ci, g)| {
+            |(mut cols, mut dw, mut db), ci| {
+                let g = chunk(ci);
                 let rows = g.len() / co;
                 im2col(d, x, relu, ci * PIX, rows, &mut cols);
                 mm1(k, co, rows, &mut dw, true, &cols, 1, k, g, co, 1);
                 add_cols(co, g, &mut db);
                 (cols, dw, db)
             },
-        )
-        .map(|(_, dw, db)| (dw, db))
-        .reduce(
-            || (vec![0.0f32; k * co], vec![0.0f32; co]),
-            |(mut a, mut b), (c, e)| {
-                a.iter_mut().zip(&c).for_each(|(x, y)| *x += y);
-                b.iter_mut().zip(&e).for_each(|(x, y)| *x += y);
-                (a, b)
-            },
-        )
+            |(cols, a, b), (_, c, e)| (cols, add_into(a, c), add_into(b, e)),
+        );
+        let (_, dw, db) = acc;
+        (dw, db)
     };
     let dx = need_dx.then(|| {
         let wf = flipped_weight(d, weight);

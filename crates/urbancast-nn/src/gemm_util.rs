@@ -4,6 +4,29 @@
 
 use rayon::prelude::*;
 
+/// Fixed number of groups of [`ordered_fold`].
+const GROUPS: usize = 4;
+
+/// Folds items `0..n` into one accumulator *deterministically*: the items are cut into a
+/// fixed number of consecutive groups, each folded in order (groups in parallel), and the
+/// group results are combined in group order, so the floating-point result does not depend
+/// on the number of threads or on rayon's scheduling (a plain `fold` + `reduce` does).
+pub(crate) fn ordered_fold<A: Send>(n: usize, init: impl Fn() -> A + Sync + Send, fold: impl Fn(A, usize) -> A + Sync + Send, combine: impl Fn(A, A) -> A) -> A {
+    let g = GROUPS.min(n).max(1);
+    let per = n.div_ceil(g).max(1);
+    let parts: Vec<A> = (0..g)
+        .into_par_iter()
+        .map(|gi| (gi * per..((gi + 1) * per).min(n)).fold(init(), &fold))
+        .collect();
+    parts.into_iter().reduce(combine).unwrap_or_else(init)
+}
+
+/// `a += b` element-wise.
+pub(crate) fn add_into(mut a: Vec<f32>, b: Vec<f32>) -> Vec<f32> {
+    a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+    a
+}
+
 /// Rows per parallel block.
 const ROW_BLOCK: usize = 512;
 /// Reduction length per parallel block when splitting `k`.
@@ -46,26 +69,19 @@ pub fn matmul(
         });
     } else if threads > 1 && k >= 2 * K_BLOCK && m * n <= 1 << 20 {
         let parts = k.div_ceil(K_BLOCK);
-        let sum = (0..parts)
-            .into_par_iter()
-            .fold(
-                || vec![0.0f32; m * n],
-                |mut acc, p| {
-                    let k0 = p * K_BLOCK;
-                    let kk = K_BLOCK.min(k - k0);
-                    let l = &lhs[k0 * lhs_cs..];
-                    let r = &rhs[k0 * rhs_rs..];
-                    gemm1(m, n, kk, &mut acc, true, l, lhs_rs, lhs_cs, r, rhs_rs, rhs_cs);
-                    acc
-                },
-            )
-            .reduce(
-                || vec![0.0f32; m * n],
-                |mut a, b| {
-                    a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-                    a
-                },
-            );
+        let sum = ordered_fold(
+            parts,
+            || vec![0.0f32; m * n],
+            |mut acc, p| {
+                let k0 = p * K_BLOCK;
+                let kk = K_BLOCK.min(k - k0);
+                let l = &lhs[k0 * lhs_cs..];
+                let r = &rhs[k0 * rhs_rs..];
+                gemm1(m, n, kk, &mut acc, true, l, lhs_rs, lhs_cs, r, rhs_rs, rhs_cs);
+                acc
+            },
+            add_into,
+        );
         if accumulate {
             dst[..m * n].iter_mut().zip(&sum).for_each(|(x, y)| *x += y);
         } else {

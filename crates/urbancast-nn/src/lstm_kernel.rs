@@ -373,19 +373,15 @@ pub fn backward(
         mm(h, g, (t - 1) * n, &mut dw_hh, false, &s.hs, 1, h, &dgates[n * g..], g, 1);
     }
     // db = column sums of dgates
-    let db = dgates
+    // Partial sums per chunk, added in chunk order (deterministic whatever the scheduling).
+    let parts: Vec<Vec<f32>> = dgates
         .par_chunks(ROWS * 4 * g)
         .map(|chunk| {
             let mut acc = vec![0.0f32; g];
             col_sums(g, chunk, &mut acc);
             acc
         })
-        .reduce(
-            || vec![0.0f32; g],
-            |mut a, b| {
-                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-                a
-            },
-        );
+        .collect();
+    let db = parts.into_iter().fold(vec![0.0f32; g], crate::gemm_util::add_into);
     Grads { dx, dw_ih, dw_hh, db }
 }

@@ -323,9 +323,8 @@ pub fn weight_grad(d: ConvDims, x: &[f32], relu: bool, dout: &[f32]) -> Vec<f32>
     let tile_rows = d.n * th;
     let per = (TILES / tw).max(1);
     let chunks = tile_rows.div_ceil(per);
-    let du = (0..chunks)
-        .into_par_iter()
-        .fold(
+    let du = crate::gemm_util::ordered_fold(
+            chunks,
             || {
                 (
                     vec![0.0f32; 16 * per * tw * ci_n],
@@ -347,15 +346,9 @@ pub fn weight_grad(d: ConvDims, x: &[f32], relu: bool, dout: &[f32]) -> Vec<f32>
                 }
                 (v, z, du)
             },
+            |(v, z, a), (_, _, b)| (v, z, crate::gemm_util::add_into(a, b)),
         )
-        .map(|(_, _, du)| du)
-        .reduce(
-            || vec![0.0f32; 16 * ci_n * co_n],
-            |mut a, b| {
-                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-                a
-            },
-        );
+        .2;
     // dW = G^T dU G, per (ci, co)
     let mut dw = vec![0.0f32; 9 * ci_n * co_n];
     for ci in 0..ci_n {

@@ -69,6 +69,9 @@ pub fn leave_one_out(
         if s.checkpoint_dir.is_some() {
             s.checkpoint_dir = Some(dir.join("checkpoints"));
         }
+        if s.train_dir.is_some() {
+            s.train_dir = Some(dir.join("train"));
+        }
         let outputs: Vec<RunOutput> = exp.run(methods, days, seeds, &s, device, |o| on(LooEvent::Row(o)), |_| {})?;
         let srcs: Vec<&City> = exp.sources.iter().map(|p| &p.city).collect();
         let summary = write_report(&dir, &srcs, &exp.target.city, &outputs)?;

@@ -1,10 +1,11 @@
 //! What every command shares: `--device`, and `--config FILE` (TOML) under the flags — one
 //! reader and one override trait for every command with a configuration file.
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use burn::tensor::Device;
 use serde::de::DeserializeOwned;
+use urbancast_train::outdir::Reuse;
 
 /// `--device`.
 #[derive(clap::Args, Debug, Clone)]
@@ -19,6 +20,32 @@ impl DeviceArg {
     pub fn get(&self) -> Result<Device> {
         Ok(urbancast_nn::device::by_name(&self.name)?)
     }
+}
+
+/// `--overwrite` / `--resume`, for every command with an output folder.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct OutFlags {
+    /// Write into --out even when it holds a different run (or files that are not a run).
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Continue the run in --out: finished trainings are loaded from their checkpoints, an
+    /// interrupted one continues from its last checkpoint (`OUT/train/<phase>/checkpoint`).
+    #[arg(long)]
+    pub resume: bool,
+}
+
+impl OutFlags {
+    /// The reuse policy of these flags.
+    pub fn reuse(&self) -> Reuse {
+        Reuse { overwrite: self.overwrite, resume: self.resume }
+    }
+}
+
+/// The file or folder a city SPEC reads (`kind:PATH[:…][?query]`), when it names one.
+pub fn spec_path(spec: &str) -> Option<PathBuf> {
+    let rest = spec.split_once(':')?.1;
+    let path = rest.split(['?', ':']).next()?;
+    (!path.is_empty()).then(|| PathBuf::from(path))
 }
 
 /// Flags that override fields of a configuration `T` read from `--config`.

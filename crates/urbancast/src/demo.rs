@@ -10,7 +10,8 @@ use urbancast_transfer::cities::synthetic_cities;
 use urbancast_transfer::protocols::leave_one_out;
 use urbancast_transfer::{Method, Settings};
 
-use crate::args::DeviceArg;
+use crate::args::{DeviceArg, OutFlags};
+use urbancast_train::outdir::prepare;
 use crate::transfer::print_loo;
 
 #[derive(clap::Args, Debug)]
@@ -38,6 +39,8 @@ pub struct Args {
     pub lightst_student_epochs: usize,
     #[command(flatten)]
     pub device: DeviceArg,
+    #[command(flatten)]
+    pub reuse: OutFlags,
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -50,6 +53,11 @@ pub fn run(a: Args) -> Result<()> {
     settings.pretrain.patience = 3;
     settings.target_train.patience = 3;
     settings.checkpoint_dir = Some(a.out.join("checkpoints"));
+    let record = serde_json::json!({ "seed": a.seed, "city_days": a.city_days, "pretrain_epochs": a.pretrain_epochs,
+        "target_epochs": a.target_epochs, "lightst_teacher_epochs": a.lightst_teacher_epochs, "lightst_student_epochs": a.lightst_student_epochs });
+    prepare(&a.out, "demo", &[], &record, a.reuse.reuse())?;
+    settings.train_dir = Some(a.out.join("train"));
+    settings.resume = a.reuse.resume;
     let all = leave_one_out(&cities, &Method::ALL, &[3, 0], &[a.seed], &settings, &device, &a.out, print_loo)?;
     let summary = write_results(&a.out, &all)?;
     outln!("\n== all targets (seed {}), {:.0} s\n{}", a.seed, start.elapsed().as_secs_f64(), table(&summary))?;
@@ -59,7 +67,7 @@ pub fn run(a: Args) -> Result<()> {
     let mut cfg = urbancast_distill::LightstConfig::default();
     cfg.teacher_train.max_epochs = a.lightst_teacher_epochs;
     cfg.student_train.max_epochs = a.lightst_student_epochs;
-    crate::distill::run_all(&data, &cfg, a.seed, &a.device, &a.out.join("lightst"), 20)?;
+    crate::distill::run_all(&data, &cfg, a.seed, &a.device, &a.out.join("lightst"), 20, a.reuse.resume)?;
     outln!("demo finished in {:.0} s", start.elapsed().as_secs_f64())?;
     Ok(())
 }

@@ -47,32 +47,35 @@ pub fn run(a: Args) -> Result<()> {
             let (cfg, data) = (c.lightst_config()?, c.data()?);
             let dev = c.device.get()?.autodiff();
             eprintln!("teacher: MTGNN on `{}` ({} nodes, {} training windows)", data.name, data.num_nodes(), data.train.len());
-            let log = train_teacher_into(&data, &cfg, c.seed, &dev, &c.out)?;
+            c.prepare()?;
+            let log = train_teacher_into(&data, &cfg, c.seed, &dev, &c.out, c.reuse.resume)?;
             eprintln!("teacher: best validation MAE {:.4} at epoch {} ({:.0} s)", log.best_val_mae, log.best_epoch, log.seconds);
         }
         Stage::TrainStudent(s) => {
             let c = &s.common;
             let (cfg, data) = (c.lightst_config()?, c.data()?);
             let dev = c.device.get()?.autodiff();
-            let log = train_student_into(&data, &cfg, c.seed, &dev, &c.out, !s.no_distill)?;
+            c.prepare()?;
+            let log = train_student_into(&data, &cfg, c.seed, &dev, &c.out, !s.no_distill, c.reuse.resume)?;
             let name = student_name(!s.no_distill);
             eprintln!("{name}: best validation MAE {:.4} at epoch {} ({:.0} s)", log.best_val_mae, log.best_epoch, log.seconds);
         }
         Stage::Eval(c) => {
             let data = c.data()?;
             let (record, table) = evaluate_dir(&data, c.seed, c.reps, &c.device.get()?, &c.out)?;
-            print_run(&record, &table, &c.out);
+            print_run(&record, &table, &c.out)?;
         }
         Stage::Run(c) => {
             let (cfg, data) = (c.lightst_config()?, c.data()?);
-            run_all(&data, &cfg, c.seed, &c.device, &c.out, c.reps)?;
+            c.prepare()?;
+            run_all(&data, &cfg, c.seed, &c.device, &c.out, c.reps, c.reuse.resume)?;
         }
     }
     Ok(())
 }
 
 /// [`urbancast_distill::run_all`] with its progress and table printed.
-pub fn run_all(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, device: &DeviceArg, out: &Path, reps: usize) -> Result<RunRecord> {
+pub fn run_all(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, device: &DeviceArg, out: &Path, reps: usize, resume: bool) -> Result<RunRecord> {
     let dev = device.get()?;
     eprintln!(
         "LightST on `{}`: {} nodes, {} channel(s), {} / {} / {} windows, seed {seed}",
@@ -83,12 +86,12 @@ pub fn run_all(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, device: &De
         data.val.len(),
         data.test.len()
     );
-    let (record, table) = urbancast_distill::run_all(data, cfg, seed, &dev, out, reps)?;
-    print_run(&record, &table, out);
+    let (record, table) = urbancast_distill::run_all(data, cfg, seed, &dev, out, reps, resume)?;
+    print_run(&record, &table, out)?;
     Ok(record)
 }
 
-fn print_run(record: &RunRecord, table: &str, dir: &Path) {
+fn print_run(record: &RunRecord, table: &str, dir: &Path) -> Result<()> {
     outln!("\n== LightST on `{}`, seed {}\n{table}", record.dataset, record.seed)?;
-    outln!("results written to {}", dir.display())?;
+    outln!("results written to {}", dir.display())
 }

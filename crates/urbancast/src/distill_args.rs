@@ -7,7 +7,7 @@ use urbancast_distill::LightstConfig;
 use urbancast_distill::data::DataSpec;
 use urbancast_distill::losses::{Adaptive, KdForm};
 
-use crate::args::{DeviceArg, Overrides, merged, set};
+use crate::args::{DeviceArg, OutFlags, Overrides, merged, set};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct Common {
@@ -74,6 +74,8 @@ pub struct Common {
     pub reps: usize,
     #[command(flatten)]
     pub device: DeviceArg,
+    #[command(flatten)]
+    pub reuse: OutFlags,
 }
 
 impl Overrides<LightstConfig> for Common {
@@ -105,6 +107,16 @@ impl Overrides<LightstConfig> for Common {
 
 impl Common {
     /// The LightST configuration: defaults, then --config, then the flags.
+    /// Checks `--out` and records the run there (all stages of one run share the folder).
+    pub fn prepare(&self) -> Result<()> {
+        let record = serde_json::json!({ "data": self.data, "adjacency": self.adjacency, "synthetic_nodes": self.synthetic_nodes,
+            "synthetic_days": self.synthetic_days, "days": self.days, "targets": self.targets, "split": self.split, "seed": self.seed,
+            "config": self.lightst_config()? });
+        let inputs: Vec<PathBuf> = self.data.iter().cloned().chain(self.config.iter().cloned()).collect();
+        urbancast_train::outdir::prepare(&self.out, "distill", &inputs, &record, self.reuse.reuse())
+    }
+
+    /// The LightST configuration: `--config` under the flags.
     pub fn lightst_config(&self) -> Result<LightstConfig> {
         merged(self.config.as_deref(), "a valid LightST configuration", self)
     }

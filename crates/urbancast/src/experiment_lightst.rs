@@ -67,7 +67,7 @@ pub fn run(a: LightstArgs) -> Result<()> {
         let g = load_dataset(&a.data_root, key, a.nyc_days)?;
         let data = prepare_graph(&g, &dataset_protocol(key, &a.split)?)?;
         for &seed in &a.seeds {
-            records.push(run_all(&data, &cfg, seed, &a.device, &run_dir(&a.out, key, seed), a.reps)?);
+            records.push(run_all(&data, &cfg, seed, &a.device, &run_dir(&a.out, key, seed), a.reps, false)?);
             // Partial results survive an interrupted experiment.
             table = write_records(&a.out, &records)?;
         }

@@ -12,7 +12,8 @@ use urbancast_transfer::report::write_report;
 use urbancast_transfer::stbat::StbatConfig;
 use urbancast_transfer::{Experiment, Method, RunOutput, Settings};
 
-use crate::args::{DeviceArg, Overrides, merged, set};
+use crate::args::{DeviceArg, OutFlags, Overrides, merged, set, spec_path};
+use urbancast_train::outdir::prepare;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -52,6 +53,8 @@ pub struct Args {
     pub no_checkpoints: bool,
     #[command(flatten)]
     pub device: DeviceArg,
+    #[command(flatten)]
+    pub reuse: OutFlags,
     #[command(flatten)]
     pub stbat: StbatArgs,
 }
@@ -152,6 +155,12 @@ pub fn run(a: Args) -> Result<()> {
         );
     }
     let exp = Experiment::new(sources, target_city, &settings.protocol)?;
+    let inputs: Vec<PathBuf> = f.sources.iter().chain([&target]).filter_map(|s| spec_path(s)).chain(a.config.clone()).collect();
+    let record = serde_json::json!({ "sources": f.sources, "target": target, "methods": f.methods, "days": days, "seeds": seeds,
+        "interval": f.interval, "settings": settings });
+    prepare(&out, "transfer", &inputs, &record, a.reuse.reuse())?;
+    settings.train_dir = Some(out.join("train"));
+    settings.resume = a.reuse.resume;
     let outputs = exp.run(&methods, &days, &seeds, &settings, &device, |o| print_row(o, ""), |msg| eprintln!("note: {msg}"))?;
     if outputs.is_empty() {
         bail!("nothing was run: every method was skipped");
@@ -160,7 +169,7 @@ pub fn run(a: Args) -> Result<()> {
     let sources: Vec<&City> = exp.sources.iter().map(|p| &p.city).collect();
     let summary = write_report(&out, &sources, &exp.target.city, &outputs)?;
     let rows: Vec<ResultRow> = outputs.into_iter().map(|o| o.row).collect();
-    print_report(&out, &summary, &rows);
+    print_report(&out, &summary, &rows)?;
     Ok(())
 }
 
@@ -172,12 +181,12 @@ fn print_row(o: &RunOutput, indent: &str) {
 }
 
 /// The table of a written report, its first note and where it is.
-pub fn print_report(out: &Path, summary: &[SummaryRow], rows: &[ResultRow]) {
+pub fn print_report(out: &Path, summary: &[SummaryRow], rows: &[ResultRow]) -> Result<()> {
     outln!("\n{}", table(summary))?;
     if let Some(note) = rows.iter().find_map(|r| r.note.clone()) {
         outln!("note: {note}")?;
     }
-    outln!("results written to {}", out.display())?;
+    outln!("results written to {}", out.display())
 }
 
 /// Prints the progress of `urbancast_transfer::protocols::leave_one_out`.
@@ -187,6 +196,9 @@ pub fn print_loo(e: LooEvent<'_>) {
             eprintln!("\n== target {} <- sources {}", target.name, sources.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", "))
         }
         LooEvent::Row(o) => print_row(o, "  "),
-        LooEvent::Report { dir, summary, rows } => print_report(dir, summary, rows),
+        LooEvent::Report { dir, summary, rows } => {
+            // Best effort inside the loop; a closed stdout surfaces at the end of the command.
+            let _ = print_report(dir, summary, rows);
+        }
     }
 }

@@ -68,8 +68,9 @@ pub fn train_generator(
 ) -> Result<GeneratorOutcome> {
     write_splits(out, all, &prep.train_ix, &prep.val_ix, &prep.test_ix)?;
     let distill = kd.map(|k| Distill { targets: k.targets, cfg: k.cfg.clone() });
-    let (best, log) =
-        fit_distilled(prep.data(net), model_cfg, tc, device, RunOpts { run: None, out_dir: Some(out), progress: true }, distill.as_ref())?;
+    let run = urbancast_train::RunDir::new(out.join("train"), inputs.resume);
+    let opts = RunOpts { run: Some(&run), out_dir: Some(out), progress: true };
+    let (best, log) = fit_distilled(prep.data(net), model_cfg, tc, device, opts, distill.as_ref())?;
     let test = if prep.test.is_empty() {
         None
     } else {

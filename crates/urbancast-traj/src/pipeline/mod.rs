@@ -30,4 +30,6 @@ pub struct RunInputs {
     pub test_frac: f64,
     /// The device name the run used (`cpu`, `cuda:0`, …).
     pub device: String,
+    /// Continue the training from its checkpoint in `OUT/train/` (see [`urbancast_train::RunDir`]).
+    pub resume: bool,
 }

@@ -12,7 +12,7 @@ use urbancast_roads::{RoadNetwork, Trajectory};
 use super::RunInputs;
 use super::plots::plot_teacher_log;
 use crate::io::write_splits;
-use crate::lmtad::{CellGrid, LmTad, LmTadConfig, LmTadTrainConfig, LmTadTrainLog, Tokenizer, fit, save_teacher};
+use crate::lmtad::{CellGrid, LmTad, LmTadConfig, LmTadTrainConfig, LmTadTrainLog, Tokenizer, fit_in, save_teacher};
 use crate::train::split_indices;
 
 /// The teacher's inputs, split and tokenised ([`prepare_teacher`]).
@@ -90,7 +90,8 @@ pub fn train_teacher(
     inputs: &RunInputs,
 ) -> Result<(LmTad, LmTadTrainLog)> {
     write_splits(out, all, &data.train_ix, &data.val_ix, &data.test_ix)?;
-    let (model, log) = fit(&data.train_seqs, &data.val_seqs, &data.model_cfg, tc, device, true)?;
+    let run = urbancast_train::RunDir::new(out.join("train"), inputs.resume);
+    let (model, log) = fit_in(&data.train_seqs, &data.val_seqs, &data.model_cfg, tc, device, true, Some(&run))?;
     let grid = &data.grid;
     let training = json!({
         "train_files": inputs.files,

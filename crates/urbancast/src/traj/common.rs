@@ -8,7 +8,7 @@ use urbancast_roads::{RoadNetwork, Trajectory};
 use urbancast_traj::io::{load_network, read_checked_all};
 use urbancast_traj::pipeline::RunInputs;
 
-use crate::args::{DeviceArg, set};
+use crate::args::{DeviceArg, OutFlags, set};
 
 /// `--network`: a road network on disk or the built-in synthetic city.
 #[derive(clap::Args, Debug, Clone)]
@@ -56,10 +56,19 @@ impl TrajData {
         Ok((net, all))
     }
 
-    /// What the run records about its inputs.
+    /// The files the run reads (trajectories, and the network unless synthetic).
+    pub fn input_paths(&self) -> Vec<PathBuf> {
+        let mut v = self.train.clone();
+        if self.net.network != "synthetic" {
+            v.push(PathBuf::from(&self.net.network));
+        }
+        v
+    }
+
+    /// The run description for the pipelines.
     pub fn inputs(&self, device: &DeviceArg) -> RunInputs {
         let files = self.train.iter().map(|p| p.display().to_string()).collect();
-        RunInputs { files, val_frac: self.val_frac, test_frac: self.test_frac, device: device.name.clone() }
+        RunInputs { files, val_frac: self.val_frac, test_frac: self.test_frac, device: device.name.clone(), resume: false }
     }
 }
 
@@ -85,6 +94,8 @@ pub struct LoopArgs {
     pub seed: Option<u64>,
     #[command(flatten)]
     pub device: DeviceArg,
+    #[command(flatten)]
+    pub out: OutFlags,
 }
 
 impl LoopArgs {

@@ -3,6 +3,7 @@
 //! what it did.
 use std::path::PathBuf;
 
+use urbancast_train::outdir::prepare;
 use anyhow::{Result, bail};
 use serde::Deserialize;
 use urbancast_traj::lmtad::{CONFIG_FILE, GRID_FILE, LmTadConfig, LmTadTrainConfig, LmTadTrainLog, WEIGHTS_FILE};
@@ -97,8 +98,14 @@ pub fn run(a: Args) -> Result<()> {
         data.test_ix.len(),
         data.tokens_per_train_seq()
     )?;
-    let (model, log) = train_teacher(&net, &all, &data, tc, &dev, &a.out, &a.data.inputs(&a.run.device))?;
-    print_table(&log);
+    let reuse = a.run.out.reuse();
+    let settings = serde_json::json!({ "model": data.model_cfg, "train": tc, "cell_deg": a.cell_deg,
+        "val_frac": a.data.val_frac, "test_frac": a.data.test_frac, "network_seed": a.data.net.network_seed });
+    prepare(&a.out, "traj teacher", &[a.data.input_paths(), a.config.iter().cloned().collect()].concat(), &settings, reuse)?;
+    let mut inputs = a.data.inputs(&a.run.device);
+    inputs.resume = reuse.resume;
+    let (model, log) = train_teacher(&net, &all, &data, tc, &dev, &a.out, &inputs)?;
+    print_table(&log)?;
     if log.truncated > 0 {
         outln!(
             "{} training / validation sequences were longer than --block + 1 = {} tokens and were truncated",
@@ -123,10 +130,11 @@ pub fn run(a: Args) -> Result<()> {
     Ok(())
 }
 
-fn print_table(log: &LmTadTrainLog) {
+fn print_table(log: &LmTadTrainLog) -> Result<()> {
     outln!("{:>5} {:>10} {:>10} {:>9} {:>6} {:>7}", "epoch", "train loss", "val loss", "lr end", "steps", "secs")?;
     for e in &log.epochs {
         let best = if e.epoch == log.best_epoch { " *" } else { "" };
         outln!("{:>5} {:>10.4} {:>10.4} {:>9.2e} {:>6} {:>7.1}{best}", e.epoch, e.train_loss, e.val_loss, e.lr_end, e.steps, e.seconds)?;
     }
+    Ok(())
 }

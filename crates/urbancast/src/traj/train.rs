@@ -2,6 +2,7 @@
 //! (HOSER CSV) with `urbancast_traj::pipeline::generator` and prints what it did.
 use std::path::PathBuf;
 
+use urbancast_train::outdir::prepare;
 use anyhow::{Result, bail};
 use serde::Deserialize;
 use urbancast_traj::kd::KdConfig;
@@ -152,10 +153,15 @@ pub fn run(a: Args) -> Result<()> {
         targets,
         cfg,
     });
-    let inputs = a.data.inputs(&a.run.device);
+    let reuse = a.run.out.reuse();
+    let settings = serde_json::json!({ "model": cfg.model, "train": cfg.train, "kd": cfg.kd, "zones": a.zones, "teacher": a.teacher,
+        "val_frac": a.data.val_frac, "test_frac": a.data.test_frac, "network_seed": a.data.net.network_seed });
+    prepare(&a.out, "traj train", &[a.data.input_paths(), a.config.iter().cloned().collect()].concat(), &settings, reuse)?;
+    let mut inputs = a.data.inputs(&a.run.device);
+    inputs.resume = reuse.resume;
     let o = train_generator(&net, &all, &prep, &model_cfg, tc, &dev, &a.out, a.zones, &inputs, kd)?;
     let log = &o.log;
-    print_table(log);
+    print_table(log)?;
     let test_txt = o.test.map_or(String::new(), |t| format!("; test acc {:.4}, time MAPE {:.4}", t.acc, t.time_mape));
     outln!(
         "best epoch {}: val acc {:.4}{test_txt}; {} steps, {:.3} s per training step, {:.1} s in all; {} parameters",
@@ -170,7 +176,7 @@ pub fn run(a: Args) -> Result<()> {
     Ok(())
 }
 
-fn print_table(log: &TrainLog) {
+fn print_table(log: &TrainLog) -> Result<()> {
     outln!(
         "{:>5} {:>9} {:>8} {:>8} {:>8} | {:>8} {:>8} {:>9} | {:>9} {:>7}",
         "epoch", "loss", "ce", "time", "acc", "val acc", "val ce", "val MAPE", "lr end", "secs"
@@ -191,4 +197,5 @@ fn print_table(log: &TrainLog) {
             e.seconds
         )?;
     }
+    Ok(())
 }

@@ -136,7 +136,7 @@ fn pems_file_trains_with_each_adjacency_kind() {
     std::fs::write(dir.path().join("PEMS98.csv"), "from,to,cost\n0,1,400.5\n1,2,812.0\n").unwrap();
     for kind in ["binary", "gaussian:0.05", "distance"] {
         let o = urbancast(
-            &["distill", "train-student", "--no-distill", "--data", "PEMS98.npz", "--adjacency", kind, "--config", "tiny.toml", "--student-epochs", "1", "--out", "p"],
+            &["distill", "train-student", "--no-distill", "--data", "PEMS98.npz", "--adjacency", kind, "--config", "tiny.toml", "--student-epochs", "1", "--out", "p", "--overwrite"],
             dir.path(),
         );
         assert!(o.status.success(), "{kind}: {}", text(&o));

@@ -59,7 +59,7 @@ fn time_steps<O: Objective>(mut model: O::Model, obj: &mut O, data: &GraphPrepar
 
 pub fn run(a: DistillBenchArgs) -> Result<()> {
     anyhow::ensure!(a.nodes > 0 && a.batch > 0 && a.iters > 0, "bench sizes must be > 0 (nodes, batch, iters)");
-    let g = synthetic_sensor_graph(&SyntheticGraphConfig { nodes: a.nodes, days: 4, interval_min: 5, seed: 1 });
+    let g = synthetic_sensor_graph(&SyntheticGraphConfig { nodes: a.nodes, days: 4, interval_min: 5, seed: 1 })?;
     let data = prepare_graph(&g, &GraphProtocol::default())?;
     let dev = urbancast_transfer::device::by_name(&a.device)?;
     let ad = dev.clone().autodiff();

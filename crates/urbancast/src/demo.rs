@@ -59,7 +59,7 @@ pub fn run(a: Args) -> Result<()> {
 
 /// LightST on the synthetic sensor graph: MTGNN teacher, plain and distilled MLP students.
 fn lightst(a: &Args) -> Result<()> {
-    let g = urbancast_data::graph::synthetic_sensor_graph(&urbancast_data::graph::SyntheticGraphConfig { seed: a.seed, ..Default::default() });
+    let g = urbancast_data::graph::synthetic_sensor_graph(&urbancast_data::graph::SyntheticGraphConfig { seed: a.seed, ..Default::default() })?;
     let data = urbancast_data::graph::prepare_graph(&g, &urbancast_data::graph::GraphProtocol::default())?;
     let mut cfg = urbancast_distill::LightstConfig::default();
     cfg.teacher_train.max_epochs = a.lightst_teacher_epochs;

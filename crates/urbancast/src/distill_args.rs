@@ -137,7 +137,7 @@ impl Common {
                 days: self.synthetic_days,
                 interval_min: 15,
                 seed: self.seed,
-            }),
+            })?,
         };
         if let Some(days) = self.days {
             let steps = days * g.steps_per_day();

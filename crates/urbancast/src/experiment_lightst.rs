@@ -57,7 +57,7 @@ fn load(a: &LightstArgs, key: &str) -> Result<urbancast_data::graph::SensorGraph
             }
             g
         }
-        "synthetic" => synthetic_sensor_graph(&SyntheticGraphConfig::default()),
+        "synthetic" => synthetic_sensor_graph(&SyntheticGraphConfig::default())?,
         other => bail!("unknown dataset `{other}`: use sz, la, nyc69 or synthetic"),
     };
     Ok(g)

@@ -18,3 +18,4 @@ pub mod od;
 pub mod lmtad;
 pub mod kd;
 mod progress;
+mod validate;

@@ -107,9 +107,7 @@ fn load_config(a: &Args) -> Result<FileConfig> {
     m.dropout = a.dropout.unwrap_or(m.dropout);
     let t = &mut c.train;
     a.run.apply(&mut t.epochs, &mut t.batch, &mut t.lr, &mut t.seed, &mut t.max_batches_per_epoch);
-    if t.epochs == 0 || t.batch == 0 {
-        bail!("--epochs and --batch must be at least 1");
-    }
+    t.validate_at("train.")?;
     Ok(c)
 }
 

@@ -86,6 +86,11 @@ fn load_config(a: &Args) -> Result<FileConfig> {
     };
     let t = &mut c.train;
     a.run.apply(&mut t.epochs, &mut t.batch, &mut t.lr, &mut t.seed, &mut t.max_batches_per_epoch);
+    c.model.validate_at("model.")?;
+    c.train.validate_at("train.")?;
+    if a.teacher.is_some() {
+        kd_config(a, c.kd.as_ref())?;
+    }
     Ok(c)
 }
 
@@ -105,7 +110,7 @@ fn kd_config(a: &Args, file: Option<&KdConfig>) -> Result<KdConfig> {
     if a.kd_no_tau_sq {
         k.scale_tau_sq = false;
     }
-    k.validate()?;
+    k.validate_at("kd.")?;
     Ok(k)
 }
 

@@ -16,6 +16,7 @@ pub mod pipeline;
 pub mod student;
 pub mod teacher;
 pub mod train;
+mod validate;
 
 pub use config::{DistillConfig, LightstConfig, StudentSettings, TeacherSettings};
 pub use pipeline::{ModelResult, assess_student, assess_teacher, train_student, train_teacher};

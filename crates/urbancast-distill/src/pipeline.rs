@@ -25,15 +25,18 @@ pub struct ModelResult {
     pub train: Option<TrainLog>,
 }
 
-/// Trains the MTGNN teacher (seeded with `seed`) on an autodiff `device`.
+/// Trains the MTGNN teacher (seeded with `seed`) on an autodiff `device`, after checking `cfg`
+/// ([`LightstConfig::validate`]).
 pub fn train_teacher(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, device: &Device) -> anyhow::Result<(Mtgnn, TrainLog)> {
+    cfg.validate()?;
     let model = new_teacher(data, &cfg.teacher, device, seed)?;
     let mut obj = TeacherObjective::new(data, device);
     fit(model, &mut obj, data, &cfg.teacher_train, seed, "teacher", device)
 }
 
 /// Trains the student (seeded with `seed + 1`, so plain and distilled students start from the
-/// same weights), distilled from `teacher` when given.
+/// same weights), distilled from `teacher` when given, after checking `cfg`
+/// ([`LightstConfig::validate`]).
 pub fn train_student(
     data: &GraphPrepared,
     cfg: &LightstConfig,
@@ -41,6 +44,7 @@ pub fn train_student(
     seed: u64,
     device: &Device,
 ) -> anyhow::Result<(StMlp, TrainLog)> {
+    cfg.validate()?;
     let student = student_config(data, &cfg.student).init_seeded(device, seed + 1);
     let distill = teacher.map(|t| Distiller::new(t, data, cfg.distill.clone(), device)).transpose()?;
     let teacher_dim = distill.as_ref().map(|d| d.teacher.config().end_channels);

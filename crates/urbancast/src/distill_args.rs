@@ -117,7 +117,7 @@ impl Common {
         if let Some(a) = &self.adaptive {
             d.adaptive = Adaptive::parse(a)?;
         }
-        d.check()?;
+        cfg.validate()?;
         Ok(cfg)
     }
 

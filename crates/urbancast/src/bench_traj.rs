@@ -151,8 +151,8 @@ fn latency(net: &RoadNetwork, scorer: &HoserScorer<'_>, requests: &[OdRequest], 
 }
 
 pub fn run(a: Args) -> Result<()> {
-    if a.requests == 0 || a.beam == 0 || a.batch == 0 || a.max_len < 2 || a.iters == 0 || a.prefix == 0 {
-        bail!("--requests, --beam, --batch, --iters and --prefix must be at least 1, --max-len at least 2");
+    if a.requests == 0 || a.beam == 0 || a.batch == 0 || a.max_len < 2 || a.iters == 0 || a.prefix == 0 || a.zones == 0 {
+        bail!("--requests, --beam, --batch, --iters, --prefix and --zones must be at least 1, --max-len at least 2");
     }
     let net = load_network(&a)?;
     let device = Device::flex();

@@ -88,6 +88,7 @@ fn stbat_synthetic(a: StbatSyntheticArgs) -> Result<()> {
     settings.hidden = a.hidden;
     settings.head_hidden = a.head_hidden;
     a.stbat.apply(&mut settings.stbat)?;
+    settings.validate()?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
     std::fs::write(a.out.join("settings.json"), serde_json::to_string_pretty(&settings)?)?;
     let rows = leave_one_out(&cities, &methods, &a.days, &a.seeds, &settings, &device, &a.out)?;

@@ -97,6 +97,7 @@ pub fn run(a: LightstArgs) -> Result<()> {
     let mut cfg = urbancast_distill::LightstConfig::default();
     cfg.teacher_train.max_epochs = a.teacher_epochs;
     cfg.student_train.max_epochs = a.student_epochs;
+    cfg.validate()?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
     std::fs::write(a.out.join("config.json"), serde_json::to_string_pretty(&cfg)?)?;
     let mut records: Vec<RunRecord> = vec![];

@@ -269,6 +269,7 @@ pub fn run(mut a: Args) -> Result<()> {
         settings.checkpoint_dir = Some(out.join("checkpoints"));
     }
     a.stbat.apply(&mut settings.stbat)?;
+    settings.validate_at("settings.")?;
     let device = device::by_name(&a.device)?;
     let (sources, target_city) = load_cities(&a.sources, &target, a.interval, seeds[0])?;
     for c in sources.iter().chain([&target_city]) {

@@ -58,6 +58,7 @@ pub fn run(a: Args) -> Result<()> {
 /// checkpoints and logs in `out`, and writes the evaluation (results.json, table.md,
 /// series.png).
 pub fn run_all(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, device: &str, out: &Path, reps: usize) -> Result<RunRecord> {
+    anyhow::ensure!(reps >= 1, "--reps must be at least 1 (got 0)");
     let dev = device::by_name(device)?;
     let ad = dev.clone().autodiff();
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;

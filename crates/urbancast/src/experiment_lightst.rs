@@ -98,6 +98,7 @@ pub fn run(a: LightstArgs) -> Result<()> {
     cfg.teacher_train.max_epochs = a.teacher_epochs;
     cfg.student_train.max_epochs = a.student_epochs;
     cfg.validate()?;
+    anyhow::ensure!(a.reps >= 1, "--reps must be at least 1 (got 0)");
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
     std::fs::write(a.out.join("config.json"), serde_json::to_string_pretty(&cfg)?)?;
     let mut records: Vec<RunRecord> = vec![];

@@ -74,3 +74,10 @@ fn lightst_refuses_empty_graphs_and_zero_epochs() {
     refused(&urbancast(&["distill", "train-teacher", "--teacher-epochs", "0", "--out", "l"], w), w, "l", "teacher_train.max_epochs must be at least 1 (got 0)");
     refused(&urbancast(&["distill", "run", "--tau", "0", "--out", "l"], w), w, "l", "distill.tau must be greater than 0 (got 0)");
 }
+
+#[test]
+fn lightst_refuses_zero_timing_repetitions() {
+    let d = tempfile::tempdir().unwrap();
+    let w = d.path();
+    refused(&urbancast(&["distill", "run", "--reps", "0", "--out", "l"], w), w, "l", "--reps must be at least 1 (got 0)");
+}

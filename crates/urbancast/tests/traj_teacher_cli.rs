@@ -204,7 +204,7 @@ fn bad_input_fails_cleanly() {
     assert!(!w.join("m").exists(), "nothing written on bad input");
 
     ok(&urbancast(&["traj", "synth", "--trips", "120", "--zones", "8", "--out", "t.csv"], w));
-    fails_cleanly(&teacher("t.csv", &["--heads", "3", "--dim", "32"]), &["n_head must divide n_embd = 32 (got 3)"]);
+    fails_cleanly(&teacher("t.csv", &["--heads", "3", "--dim", "32"]), &["model.n_head must divide n_embd = 32 (got 3)"]);
     fails_cleanly(&teacher("t.csv", &["--cell-deg", "0"]), &["cell"]);
     std::fs::write(w.join("vocab.toml"), "[model]\nvocab_size = 50\n").unwrap();
     fails_cleanly(&teacher("t.csv", &["--config", "vocab.toml"]), &["vocab.toml", "vocab_size"]);

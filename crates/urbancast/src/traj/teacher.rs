@@ -135,7 +135,7 @@ pub fn run(a: Args) -> Result<()> {
     };
     let (train_seqs, val_seqs) = (encode(&train_ix)?, encode(&val_ix)?);
     let model_cfg = LmTadConfig { vocab_size: grid.vocab_size(), pad_token: grid.pad(), ..cfg.model.clone() };
-    model_cfg.validate()?;
+    model_cfg.validate_at("model.")?;
     let dev = device::by_name(&a.run.device)?;
 
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;

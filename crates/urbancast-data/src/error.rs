@@ -24,6 +24,9 @@ pub enum DataError {
     City { city: String, what: String },
     #[error("spec `{spec}`: {what}")]
     Spec { spec: String, what: String },
+    /// A setting out of range (see the `validate` methods); the message names the key.
+    #[error(transparent)]
+    Config(#[from] urbancast_check::ConfigError),
 }
 
 pub type Result<T> = std::result::Result<T, DataError>;

@@ -6,6 +6,7 @@ pub mod prep;
 pub mod readers;
 pub mod spec;
 pub mod synthetic;
+mod validate;
 
 pub use city::{Channel, City, Layout};
 pub use error::{DataError, Result};

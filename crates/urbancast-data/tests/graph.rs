@@ -227,14 +227,14 @@ fn zscore_uses_training_steps_only() {
 #[test]
 fn synthetic_is_seeded_and_grids_convert() {
     let cfg = SyntheticGraphConfig::default();
-    let a = synthetic_sensor_graph(&cfg);
+    let a = synthetic_sensor_graph(&cfg).unwrap();
     assert_eq!(a.series.dim(), (14 * 96, 40, 1));
     assert!(a.series.iter().all(|&v| v > 0.0) && symmetric(&a.adjacency));
     assert!(a.adjacency.iter().filter(|&&w| w > 0.0).count() >= 40 * 4);
     assert_eq!((a.coords.as_ref().unwrap().len(), a.start_minute_of_week), (40, Some(0)));
-    let b = synthetic_sensor_graph(&cfg);
+    let b = synthetic_sensor_graph(&cfg).unwrap();
     assert_eq!((&a.series, &a.adjacency), (&b.series, &b.adjacency));
-    let c = synthetic_sensor_graph(&SyntheticGraphConfig { seed: 1, ..cfg });
+    let c = synthetic_sensor_graph(&SyntheticGraphConfig { seed: 1, ..cfg }).unwrap();
     assert_ne!(a.series, c.series);
     let city = City::new("g", 30, Array3::ones((4, 6, 2)), vec![Channel::Pickup, Channel::Dropoff], Layout::Grid { height: 2, width: 3 })
         .unwrap()

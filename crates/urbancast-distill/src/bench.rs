@@ -72,7 +72,7 @@ fn time_steps<O: GraphLoss>(mut model: O::Model, obj: &mut O, data: &GraphPrepar
 /// minutes): `warmup` + `iters` training steps of `batch` windows and `iters` inference runs.
 pub fn bench_lightst(nodes: usize, batch: usize, warmup: usize, iters: usize, dev: &Device) -> Result<LightstBench> {
     ensure!(nodes > 0 && batch > 0 && iters > 0, "bench sizes must be > 0 (nodes, batch, iters)");
-    let g = synthetic_sensor_graph(&SyntheticGraphConfig { nodes, days: 4, interval_min: 5, seed: 1 });
+    let g = synthetic_sensor_graph(&SyntheticGraphConfig { nodes, days: 4, interval_min: 5, seed: 1 })?;
     let data = prepare_graph(&g, &GraphProtocol::default())?;
     let ad = dev.clone().autodiff();
     let cfg = LightstConfig::default();

@@ -94,24 +94,6 @@ impl Default for DistillConfig {
     }
 }
 
-impl DistillConfig {
-    /// Rejects settings that cannot train.
-    pub fn check(&self) -> anyhow::Result<()> {
-        anyhow::ensure!(self.tau > 0.0 && self.tau.is_finite(), "distill: tau must be > 0, got {}", self.tau);
-        anyhow::ensure!(self.adaptive_tau > 0.0, "distill: adaptive_tau must be > 0, got {}", self.adaptive_tau);
-        anyhow::ensure!(self.kd_weight >= 0.0 && self.rep_weight >= 0.0, "distill: weights must be >= 0");
-        anyhow::ensure!(
-            (-1.0..=1.0).contains(&self.pos_threshold),
-            "distill: pos_threshold is a cosine similarity in [-1, 1], got {}",
-            self.pos_threshold
-        );
-        if let KdForm::Kl { temperature } = self.kd {
-            anyhow::ensure!(temperature > 0.0, "distill: KD temperature must be > 0, got {temperature}");
-        }
-        Ok(())
-    }
-}
-
 /// Everything about one LightST run except the data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

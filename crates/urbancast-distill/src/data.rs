@@ -46,7 +46,7 @@ impl DataSpec {
                 days: self.synthetic_days,
                 interval_min: 15,
                 seed: self.seed,
-            }),
+            })?,
         };
         if let Some(days) = self.days {
             let steps = days * g.steps_per_day();

@@ -100,13 +100,14 @@ pub struct InferenceTime {
 }
 
 /// Times `predict` on a batch of 64 test windows and on one window (results are read back to
-/// the host, so the time includes the whole forward pass).
+/// the host, so the time includes the whole forward pass); the median of `reps ≥ 1` runs.
 pub fn time_inference(
     mut predict: impl FnMut(&Batch) -> anyhow::Result<Tensor<4>>,
     data: &GraphPrepared,
     reps: usize,
     device: &Device,
 ) -> anyhow::Result<InferenceTime> {
+    urbancast_check::Checker::new("").at_least("reps", reps, 1)?;
     let device = device.clone().inner();
     let pool: Vec<usize> = data.test.clone().chain(data.train.clone()).collect();
     anyhow::ensure!(!pool.is_empty(), "`{}`: no windows to time", data.name);
@@ -115,8 +116,8 @@ pub fn time_inference(
         for _ in 0..3 {
             predict(b)?.into_data();
         }
-        let mut ms = Vec::with_capacity(reps.max(1));
-        for _ in 0..reps.max(1) {
+        let mut ms = Vec::with_capacity(reps);
+        for _ in 0..reps {
             let t0 = Instant::now();
             predict(b)?.into_data();
             ms.push(t0.elapsed().as_secs_f64() * 1e3);

@@ -25,7 +25,7 @@ pub fn load_dataset(root: &Path, key: &str, nyc_days: Option<usize>) -> Result<S
             }
             g
         }
-        "synthetic" => synthetic_sensor_graph(&SyntheticGraphConfig::default()),
+        "synthetic" => synthetic_sensor_graph(&SyntheticGraphConfig::default())?,
         other => bail!("unknown dataset `{other}`: use sz, la, nyc69 or synthetic"),
     };
     Ok(g)

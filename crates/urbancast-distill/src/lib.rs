@@ -24,6 +24,7 @@ pub mod runs;
 pub mod student;
 pub mod teacher;
 pub mod train;
+mod validate;
 
 pub use config::{DistillConfig, LightstConfig, StudentSettings, TeacherSettings};
 pub use pipeline::{ModelResult, assess_student, assess_teacher, train_student, train_student_in, train_teacher, train_teacher_in};

@@ -26,20 +26,23 @@ pub struct ModelResult {
     pub train: Option<TrainLog>,
 }
 
-/// Trains the MTGNN teacher (seeded with `seed`) on an autodiff `device`.
+/// Trains the MTGNN teacher (seeded with `seed`) on an autodiff `device`, after checking `cfg`
+/// ([`LightstConfig::validate`]).
 pub fn train_teacher(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, device: &Device) -> anyhow::Result<(Mtgnn, TrainLog)> {
     train_teacher_in(data, cfg, seed, device, None)
 }
 
 /// [`train_teacher`] keeping its log and checkpoints in `run` (and resuming from them).
 pub fn train_teacher_in(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, device: &Device, run: Option<&RunDir>) -> anyhow::Result<(Mtgnn, TrainLog)> {
+    cfg.validate()?;
     let model = new_teacher(data, &cfg.teacher, device, seed)?;
     let mut obj = TeacherObjective::new(data, device);
     fit(model, &mut obj, data, &cfg.teacher_train, (seed, "teacher", run), device)
 }
 
 /// Trains the student (seeded with `seed + 1`, so plain and distilled students start from the
-/// same weights), distilled from `teacher` when given.
+/// same weights), distilled from `teacher` when given, after checking `cfg`
+/// ([`LightstConfig::validate`]).
 pub fn train_student(
     data: &GraphPrepared,
     cfg: &LightstConfig,
@@ -59,6 +62,7 @@ pub fn train_student_in(
     device: &Device,
     run: Option<&RunDir>,
 ) -> anyhow::Result<(StMlp, TrainLog)> {
+    cfg.validate()?;
     let student = student_config(data, &cfg.student).init_seeded(device, seed + 1);
     let distill = teacher.map(|t| Distiller::new(t, data, cfg.distill.clone(), device)).transpose()?;
     let teacher_dim = distill.as_ref().map(|d| d.teacher.config().end_channels);

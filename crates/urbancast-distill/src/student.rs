@@ -113,7 +113,7 @@ impl TeacherCache {
 
 impl Distiller {
     pub fn new(teacher: &Mtgnn, data: &GraphPrepared, cfg: DistillConfig, device: &Device) -> anyhow::Result<Self> {
-        cfg.check()?;
+        cfg.validate()?;
         let inner = device.clone().inner();
         let teacher = teacher.valid();
         let adj_inner = adjacency_tensor(data, &inner);

@@ -17,7 +17,7 @@ use urbancast_nn::{load_stmlp, save_stmlp};
 static LOCK: Mutex<()> = Mutex::new(());
 
 fn tiny() -> GraphPrepared {
-    let g = synthetic_sensor_graph(&SyntheticGraphConfig { nodes: 6, days: 8, interval_min: 60, seed: 3 });
+    let g = synthetic_sensor_graph(&SyntheticGraphConfig { nodes: 6, days: 8, interval_min: 60, seed: 3 }).unwrap();
     prepare_graph(&g, &GraphProtocol::default()).unwrap()
 }
 

@@ -258,3 +258,21 @@ fn split_by_training_od_and_report_files() {
     let png = std::fs::read(out.join("histograms.png")).unwrap();
     assert_eq!(&png[1..4], b"PNG");
 }
+
+#[test]
+fn eval_config_is_checked() {
+    EvalConfig::default().validate().unwrap();
+    let d = EvalConfig::default();
+    for (c, want) in [
+        (EvalConfig { bins: 0, ..d }, "bins must be at least 1 (got 0)"),
+        (EvalConfig { smoothing: -1.0, ..d }, "smoothing must be at least 0 (got -1)"),
+        (EvalConfig { od_cell_km: 0.0, ..d }, "od_cell_km must be greater than 0 (got 0)"),
+        (EvalConfig { edr_eps_km: f64::NAN, ..d }, "edr_eps_km must be a finite number at least 0 (got NaN)"),
+        (EvalConfig { match_cell_deg: 0.0, ..d }, "match_cell_deg must be greater than 0 (got 0)"),
+    ] {
+        assert_eq!(c.validate().unwrap_err().to_string(), want);
+    }
+    let (n, real, gen_): (_, Vec<Trajectory>, Vec<Trajectory>) = (city(), vec![], vec![]);
+    let e = Evaluation::new(&n, &real, &gen_, EvalConfig { bins: 0, ..d }).err().unwrap().to_string();
+    assert_eq!(e, "bins must be at least 1 (got 0)");
+}

@@ -41,3 +41,10 @@ impl RoadError {
         RoadError::Invalid { what: what.into() }
     }
 }
+
+/// A setting out of range (the `validate` methods) is [`RoadError::Invalid`] with its message.
+impl From<urbancast_check::ConfigError> for RoadError {
+    fn from(e: urbancast_check::ConfigError) -> Self {
+        RoadError::Invalid { what: e.0 }
+    }
+}

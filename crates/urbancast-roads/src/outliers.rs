@@ -59,7 +59,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::demand::mix;
-use crate::error::{Result, RoadError};
+use crate::error::Result;
 use crate::geo::{LocalProjection, LonLat};
 use crate::network::RoadNetwork;
 use crate::path::{entered_length_m, shortest_path};
@@ -148,28 +148,22 @@ impl Default for OutlierConfig {
 }
 
 impl OutlierConfig {
-    /// Checks the settings, naming the bad field.
+    /// Checks the settings; the message names the key (prefixed `outliers: `): `ratio` and
+    /// `prob` in `[0, 1]`, `cell_m > 0`, at least one of `kinds`, `min_detour_ratio ≥ 1`,
+    /// `fallback_speed_mps > 0`, all finite.
     pub fn validate(&self) -> Result<()> {
-        let bad = |what: String| Err(RoadError::invalid(format!("outliers: {what}")));
-        let unit = |x: f64| (0.0..=1.0).contains(&x);
-        if !unit(self.ratio) {
-            return bad(format!("ratio = {} must be in [0, 1]", self.ratio));
-        }
-        if !unit(self.prob) {
-            return bad(format!("prob = {} must be in [0, 1]", self.prob));
-        }
-        if !(self.cell_m.is_finite() && self.cell_m > 0.0) {
-            return bad(format!("cell_m = {} must be a finite number > 0", self.cell_m));
-        }
-        if self.kinds.is_empty() {
-            return bad("kinds is empty: give at least one of detour, route_switch".into());
-        }
-        if !(self.min_detour_ratio.is_finite() && self.min_detour_ratio >= 1.0) {
-            return bad(format!("min_detour_ratio = {} must be a finite number ≥ 1", self.min_detour_ratio));
-        }
-        if !(self.fallback_speed_mps.is_finite() && self.fallback_speed_mps > 0.0) {
-            return bad(format!("fallback_speed_mps = {} must be a finite number > 0", self.fallback_speed_mps));
-        }
+        self.validate_at("outliers: ")
+    }
+
+    /// [`OutlierConfig::validate`] with keys prefixed by `prefix`.
+    pub fn validate_at(&self, prefix: &str) -> Result<()> {
+        let c = urbancast_check::Checker::new(prefix);
+        c.unit("ratio", self.ratio)?;
+        c.unit("prob", self.prob)?;
+        c.positive("cell_m", self.cell_m)?;
+        c.ensure(!self.kinds.is_empty(), "kinds", "must name at least one of detour, route_switch (got none)")?;
+        c.at_least("min_detour_ratio", self.min_detour_ratio, 1.0)?;
+        c.positive("fallback_speed_mps", self.fallback_speed_mps)?;
         Ok(())
     }
 }

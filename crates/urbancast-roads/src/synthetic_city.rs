@@ -102,36 +102,40 @@ impl Class {
     }
 }
 
-fn validate(cfg: &SyntheticCityConfig) -> Result<()> {
-    let bad = |what: String| Err(RoadError::invalid(format!("synthetic city: {what}")));
-    if !(1..=1000).contains(&cfg.blocks_x) || !(1..=1000).contains(&cfg.blocks_y) {
-        return bad(format!("blocks_x = {} and blocks_y = {} must be in 1..=1000", cfg.blocks_x, cfg.blocks_y));
+impl SyntheticCityConfig {
+    /// Checks the settings; the message names the key (prefixed `synthetic city: `):
+    /// `blocks_x`, `blocks_y` in `[1, 1000]`, `block_m` in `[10, 100000]`, `local_per_block ≤ 50`,
+    /// `drop_local` in `[0, 1]`, `jitter_m` in `[0, a quarter of the street spacing]`, an `origin`
+    /// that leaves the city on the globe.
+    pub fn validate(&self) -> Result<()> {
+        self.validate_at("synthetic city: ")
     }
-    if !(cfg.block_m.is_finite() && (10.0..=100_000.0).contains(&cfg.block_m)) {
-        return bad(format!("block_m = {} must be between 10 and 100000 metres", cfg.block_m));
+
+    /// [`SyntheticCityConfig::validate`] with keys prefixed by `prefix`.
+    pub fn validate_at(&self, prefix: &str) -> Result<()> {
+        let c = urbancast_check::Checker::new(prefix);
+        c.in_range("blocks_x", self.blocks_x, 1..=1000)?;
+        c.in_range("blocks_y", self.blocks_y, 1..=1000)?;
+        c.in_range("block_m", self.block_m, 10.0..=100_000.0)?;
+        c.in_range("local_per_block", self.local_per_block, 0..=50)?;
+        c.unit("drop_local", self.drop_local)?;
+        let step = self.block_m / (self.local_per_block + 1) as f64;
+        c.in_range("jitter_m", self.jitter_m, 0.0..=step / 4.0)
+            .map_err(|e| RoadError::invalid(format!("{e}: at most a quarter of the street spacing")))?;
+        let [lon, lat] = self.origin;
+        let extent_deg = (self.blocks_x.max(self.blocks_y) as f64 * self.block_m) / 111_000.0;
+        if !(lon.is_finite() && lat.is_finite() && lon.abs() + extent_deg * 3.0 < 180.0 && lat.abs() + extent_deg < 85.0) {
+            let what = format!("{:?} (with a {extent_deg:.2} degree wide city) does not fit on the globe", self.origin);
+            return Err(c.fail("origin", what).into());
+        }
+        Ok(())
     }
-    if cfg.local_per_block > 50 {
-        return bad(format!("local_per_block = {} must be at most 50", cfg.local_per_block));
-    }
-    if !(0.0..=1.0).contains(&cfg.drop_local) {
-        return bad(format!("drop_local = {} must be in [0, 1]", cfg.drop_local));
-    }
-    let step = cfg.block_m / (cfg.local_per_block + 1) as f64;
-    if !(cfg.jitter_m.is_finite() && cfg.jitter_m >= 0.0 && cfg.jitter_m <= step / 4.0) {
-        return bad(format!("jitter_m = {} must be in [0, {:.1}] (a quarter of the street spacing)", cfg.jitter_m, step / 4.0));
-    }
-    let [lon, lat] = cfg.origin;
-    let extent_deg = (cfg.blocks_x.max(cfg.blocks_y) as f64 * cfg.block_m) / 111_000.0;
-    if !(lon.is_finite() && lat.is_finite() && lon.abs() + extent_deg * 3.0 < 180.0 && lat.abs() + extent_deg < 85.0) {
-        return bad(format!("origin {:?} (with a {:.2} degree wide city) does not fit on the globe", cfg.origin, extent_deg));
-    }
-    Ok(())
 }
 
 /// Builds the synthetic city described in the module docs. Same config (seed included) →
 /// identical network.
 pub fn synthetic_city(cfg: &SyntheticCityConfig) -> Result<RoadNetwork> {
-    validate(cfg)?;
+    cfg.validate()?;
     let k = cfg.local_per_block + 1;
     let (nx, ny) = (cfg.blocks_x * k + 1, cfg.blocks_y * k + 1);
     let mut rng = StdRng::seed_from_u64(cfg.seed);

@@ -145,7 +145,7 @@ fn viterbi_prefers_the_consistent_route_over_the_nearest_road() {
     let t = track(&[[50.0, -3.0], [150.0, 2.0], [250.0, 13.0], [350.0, -2.0], [450.0, 3.0], [550.0, 0.0]]);
     let nearest = index.nearest(t.points[2].pos, 1)[0];
     assert_eq!(net.roads[nearest.road].id, 104, "the noisy point is nearer the wrong road");
-    let res = match_track(&net, &index, &t, &MatchConfig::default());
+    let res = match_track(&net, &index, &t, &MatchConfig::default()).unwrap();
     assert_eq!(res.pieces.len(), 1);
     assert_eq!(ids(&net, &res.pieces[0].roads), vec![100, 101, 102]);
     let m = res.point_matches();
@@ -153,7 +153,7 @@ fn viterbi_prefers_the_consistent_route_over_the_nearest_road() {
     assert_eq!(res.points_matched, 6);
     // and when the car really takes the detour, so does the match
     let t = track(&[[50.0, 0.0], [150.0, 0.0], [250.0, 22.0], [350.0, 25.0], [450.0, 0.0], [550.0, 0.0]]);
-    let res = match_track(&net, &index, &t, &MatchConfig::default());
+    let res = match_track(&net, &index, &t, &MatchConfig::default()).unwrap();
     assert_eq!(ids(&net, &res.pieces[0].roads), vec![100, 103, 104, 105, 102]);
 }
 
@@ -165,14 +165,14 @@ fn an_unreachable_outlier_is_skipped() {
     let index = RoadIndex::new(&net);
     // the third fix jumps 85 m north: only C is within the search radius, and C is unreachable
     let t = track(&[[50.0, 2.0], [150.0, -1.0], [250.0, 85.0], [350.0, 1.0], [450.0, -2.0]]);
-    let res = match_track(&net, &index, &t, &MatchConfig::default());
+    let res = match_track(&net, &index, &t, &MatchConfig::default()).unwrap();
     assert_eq!(res.pieces.len(), 1);
     assert_eq!(ids(&net, &res.pieces[0].roads), vec![100, 101, 102]);
     assert_eq!((res.outliers, res.points_matched), (1, 4));
     assert!(res.point_matches()[2].is_none());
     // without skipping, Newson & Krumm break twice
     let cfg = MatchConfig { max_skipped_points: 0, ..MatchConfig::default() };
-    let res = match_track(&net, &index, &t, &cfg);
+    let res = match_track(&net, &index, &t, &cfg).unwrap();
     let pieces: Vec<Vec<u64>> = res.pieces.iter().map(|p| ids(&net, &p.roads)).collect();
     assert_eq!(pieces, vec![vec![100], vec![103], vec![101, 102]]);
     assert_eq!((res.breaks, res.outliers, res.points_matched), (2, 0, 5));
@@ -191,7 +191,7 @@ fn gaps_are_filled_with_connected_roads() {
     let index = RoadIndex::new(&net);
     // one point on the first road, the next two roads further on (around the corner)
     let t = track(&[[70.0, 2.0], [302.0, 80.0], [298.0, 380.0]]);
-    let res = match_track(&net, &index, &t, &MatchConfig::default());
+    let res = match_track(&net, &index, &t, &MatchConfig::default()).unwrap();
     assert_eq!(res.pieces.len(), 1);
     let p = &res.pieces[0];
     assert_eq!(ids(&net, &p.roads), vec![100, 101, 102, 103, 104]);
@@ -204,7 +204,7 @@ fn a_point_far_from_every_road_breaks_the_match() {
     let net = l_street();
     let index = RoadIndex::new(&net);
     let t = track(&[[30.0, 1.0], [140.0, -2.0], [900.0, 900.0], [301.0, 200.0], [299.0, 330.0]]);
-    let res = match_track(&net, &index, &t, &MatchConfig::default());
+    let res = match_track(&net, &index, &t, &MatchConfig::default()).unwrap();
     assert_eq!(res.pieces.len(), 2);
     assert_eq!(res.breaks, 1);
     assert_eq!(res.points_total, 5);
@@ -234,7 +234,7 @@ fn entry_times_follow_the_route() {
         xy.push([299.0, 40.0 * k as f64]);
     }
     let t = track(&xy);
-    let res = match_track(&net, &index, &t, &MatchConfig::default());
+    let res = match_track(&net, &index, &t, &MatchConfig::default()).unwrap();
     assert_eq!(res.pieces.len(), 1);
     let p = &res.pieces[0];
     assert_eq!(ids(&net, &p.roads), vec![100, 101, 102, 103]);
@@ -259,14 +259,14 @@ fn going_back_on_a_one_way_road_goes_around_the_block() {
     let t = track(&[[80.0, 0.5], [25.0, -0.5]]);
     // the 325 m loop is more than the default 2 x 55 m + 200 m allows
     let cfg = MatchConfig { max_route_factor: 3.0, ..MatchConfig::default() };
-    let res = match_track(&net, &index, &t, &cfg);
+    let res = match_track(&net, &index, &t, &cfg).unwrap();
     assert_eq!(res.pieces.len(), 1);
     assert_eq!(ids(&net, &res.pieces[0].roads), vec![100, 101, 102, 103, 100]);
     let times = &res.pieces[0].entry_times;
     assert!(times.windows(2).all(|w| w[0] <= w[1]) && times[0] == 1000 && times[4] <= 1015, "{times:?}");
     // a small step back is noise: the car stays where it is
     let t = track(&[[80.0, 0.5], [74.0, -0.5], [50.0, 90.5]]);
-    let res = match_track(&net, &index, &t, &MatchConfig { min_point_distance_m: 0.0, ..MatchConfig::default() });
+    let res = match_track(&net, &index, &t, &MatchConfig { min_point_distance_m: 0.0, ..MatchConfig::default() }).unwrap();
     assert_eq!(res.pieces.len(), 1);
     assert_eq!(ids(&net, &res.pieces[0].roads), vec![100, 101, 102]);
 }
@@ -289,8 +289,8 @@ fn many_tracks_in_parallel_keep_their_order() {
         last.fetch_max(n, std::sync::atomic::Ordering::Relaxed);
     };
     let cfg = MatchConfig::default();
-    let par = match_tracks(&net, &index, &tracks, &cfg, Some(&progress));
-    let seq: Vec<_> = tracks.iter().map(|t| match_track(&net, &index, t, &cfg)).collect();
+    let par = match_tracks(&net, &index, &tracks, &cfg, Some(&progress)).unwrap();
+    let seq: Vec<_> = tracks.iter().map(|t| match_track(&net, &index, t, &cfg).unwrap()).collect();
     assert_eq!(par, seq);
     assert_eq!(calls.into_inner(), 40);
     assert_eq!(last.into_inner(), 40);

@@ -25,3 +25,4 @@ pub mod pipeline;
 pub mod anomaly;
 pub mod bench;
 mod progress;
+mod validate;

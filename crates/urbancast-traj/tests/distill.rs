@@ -135,7 +135,7 @@ fn teacher_targets_are_distributions_over_the_batch_candidates() {
     let err = TeacherTargets::build(&w.net, &w.teacher, &other, samples, &kd(0.1), false).unwrap_err().to_string();
     assert!(err.contains("vocabulary"), "{err}");
     let err = TeacherTargets::build(&w.net, &w.teacher, &w.grid, samples, &KdConfig { tau: 0.0, ..kd(0.1) }, false).unwrap_err();
-    assert!(err.to_string().contains("τ"), "{err}");
+    assert!(err.to_string().contains("tau"), "{err}");
 }
 
 fn strip(log: &TrainLog) -> TrainLog {

@@ -18,6 +18,7 @@ pub mod runner;
 pub mod stbat;
 
 pub mod train;
+mod validate;
 
 pub use method::Method;
 pub use runner::{Experiment, RunOutput, Settings};

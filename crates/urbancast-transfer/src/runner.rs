@@ -92,8 +92,10 @@ pub struct RunOutput {
 type Pretrained = (StNet, TrainLog, f64, Option<StbatOutcome>);
 
 impl Experiment {
-    /// Prepares (scales) the cities after checking they can be compared.
+    /// Prepares (scales) the cities after checking the protocol ([`Protocol::validate_at`],
+    /// keys `protocol.`) and that they can be compared.
     pub fn new(sources: Vec<City>, target: City, protocol: &Protocol) -> Result<Experiment> {
+        protocol.validate_at("protocol.")?;
         for s in &sources {
             if s.channels != target.channels {
                 bail!(
@@ -155,7 +157,9 @@ impl Experiment {
     }
 
     /// Runs `methods` for every N in `days` and every seed. Methods that cannot run (e.g.
-    /// target-only with N = 0) are skipped and reported through `on_skip`.
+    /// target-only with N = 0) are skipped and reported through `on_skip`. `settings` are
+    /// checked first ([`Settings::validate`]): nothing is trained or written when one is out of
+    /// range.
     pub fn run(
         &self,
         methods: &[Method],
@@ -166,6 +170,7 @@ impl Experiment {
         mut on_row: impl FnMut(&RunOutput),
         mut on_skip: impl FnMut(String),
     ) -> Result<Vec<RunOutput>> {
+        settings.validate()?;
         if methods.iter().any(|m| m.needs_pretraining()) && self.sources.is_empty() {
             bail!("fine-tune, zero-shot and STBaT need at least one source city");
         }

@@ -29,7 +29,7 @@ pub struct TrainConfig {
     pub eps: f32,
     /// Samples per batch (default 32).
     pub batch: usize,
-    /// Global gradient-norm clip (default 2; 0 = off).
+    /// Global gradient-norm clip (default 2).
     pub clip_norm: f32,
     /// Epochs at most.
     pub max_epochs: usize,

@@ -54,8 +54,8 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    if a.requests == 0 || a.beam == 0 || a.batch == 0 || a.max_len < 2 || a.iters == 0 || a.prefix == 0 {
-        bail!("--requests, --beam, --batch, --iters and --prefix must be at least 1, --max-len at least 2");
+    if a.requests == 0 || a.beam == 0 || a.batch == 0 || a.max_len < 2 || a.iters == 0 || a.prefix == 0 || a.zones == 0 {
+        bail!("--requests, --beam, --batch, --iters, --prefix and --zones must be at least 1, --max-len at least 2");
     }
     let net = a.net.load()?;
     let device = Device::flex();

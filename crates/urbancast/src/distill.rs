@@ -76,6 +76,7 @@ pub fn run(a: Args) -> Result<()> {
 
 /// [`urbancast_distill::run_all`] with its progress and table printed.
 pub fn run_all(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, device: &DeviceArg, out: &Path, reps: usize, resume: bool) -> Result<RunRecord> {
+    anyhow::ensure!(reps >= 1, "--reps must be at least 1 (got 0)");
     let dev = device.get()?;
     eprintln!(
         "LightST on `{}`: {} nodes, {} channel(s), {} / {} / {} windows, seed {seed}",

@@ -101,12 +101,12 @@ impl Overrides<LightstConfig> for Common {
         if let Some(a) = &self.adaptive {
             d.adaptive = Adaptive::parse(a)?;
         }
-        d.check()
+        cfg.validate()?;
+        Ok(())
     }
 }
 
 impl Common {
-    /// The LightST configuration: defaults, then --config, then the flags.
     /// Checks `--out` and records the run there (all stages of one run share the folder).
     pub fn prepare(&self) -> Result<()> {
         let record = serde_json::json!({ "data": self.data, "adjacency": self.adjacency, "synthetic_nodes": self.synthetic_nodes,

@@ -81,6 +81,7 @@ fn stbat_synthetic(a: StbatSyntheticArgs) -> Result<()> {
     settings.hidden = a.hidden;
     settings.head_hidden = a.head_hidden;
     a.stbat.apply(&mut settings.stbat)?;
+    settings.validate()?;
     write_json(&a.out.join("settings.json"), &settings)?;
     let rows = leave_one_out(&cities, &methods, &a.days, &a.seeds, &settings, &device, &a.out, print_loo)?;
     let summary = write_results(&a.out, &rows)?;

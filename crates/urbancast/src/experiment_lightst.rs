@@ -59,6 +59,8 @@ pub fn run(a: LightstArgs) -> Result<()> {
     let mut cfg = urbancast_distill::LightstConfig::default();
     cfg.teacher_train.max_epochs = a.teacher_epochs;
     cfg.student_train.max_epochs = a.student_epochs;
+    cfg.validate()?;
+    anyhow::ensure!(a.reps >= 1, "--reps must be at least 1 (got 0)");
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
     urbancast_eval::write_json(&a.out.join("config.json"), &cfg)?;
     let mut records: Vec<RunRecord> = vec![];

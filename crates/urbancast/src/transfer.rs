@@ -146,6 +146,7 @@ pub fn run(a: Args) -> Result<()> {
     if !a.no_checkpoints {
         settings.checkpoint_dir = Some(out.join("checkpoints"));
     }
+    settings.validate_at("settings.")?;
     let device = a.device.get()?;
     let (sources, target_city) = load_cities(&f.sources, &target, f.interval, seeds[0])?;
     for c in sources.iter().chain([&target_city]) {

@@ -204,7 +204,7 @@ fn bad_input_fails_cleanly() {
     assert!(!w.join("m").exists(), "nothing written on bad input");
 
     ok(&urbancast(&["traj", "synth", "--trips", "120", "--zones", "8", "--out", "t.csv"], w));
-    fails_cleanly(&teacher("t.csv", &["--heads", "3", "--dim", "32"]), &["not divisible"]);
+    fails_cleanly(&teacher("t.csv", &["--heads", "3", "--dim", "32"]), &["model.n_head must divide n_embd = 32 (got 3)"]);
     fails_cleanly(&teacher("t.csv", &["--cell-deg", "0"]), &["cell"]);
     std::fs::write(w.join("vocab.toml"), "[model]\nvocab_size = 50\n").unwrap();
     fails_cleanly(&teacher("t.csv", &["--config", "vocab.toml"]), &["vocab.toml", "vocab_size"]);
@@ -276,7 +276,7 @@ fn distill_trains_the_generator_with_the_teacher() {
     fails_cleanly(&urbancast(&[&["traj", "distill", "--out", "x"][..], &base[..]].concat(), w), &["--teacher"]);
     fails_cleanly(&urbancast(&[&["traj", "train", "--kd-lambda", "0.1", "--out", "x"][..], &base[..]].concat(), w), &["without --teacher"]);
     fails_cleanly(&urbancast(&[&["traj", "distill", "--teacher", "nope", "--out", "x"][..], &base[..]].concat(), w), &["nope"]);
-    fails_cleanly(&urbancast(&[&["traj", "distill", "--teacher", "tm", "--kd-tau", "0", "--out", "x"][..], &base[..]].concat(), w), &["τ"]);
+    fails_cleanly(&urbancast(&[&["traj", "distill", "--teacher", "tm", "--kd-tau", "0", "--out", "x"][..], &base[..]].concat(), w), &["kd.tau"]);
     // A teacher of another network.
     ok(&urbancast(&["traj", "synth", "--network-seed", "8", "--trips", "200", "--zones", "8", "--out", "o.csv"], w));
     ok(&urbancast(&[&["traj", "teacher", "--network-seed", "8", "--train", "o.csv", "--out", "to"][..], &TINY[..]].concat(), w));

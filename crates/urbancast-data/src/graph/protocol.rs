@@ -98,20 +98,11 @@ pub struct GraphPrepared {
 /// lists the window starts lying wholly inside each block. Errors: no or out-of-range targets,
 /// bad fractions, zero lengths, a non-empty block shorter than one window.
 pub fn prepare_graph(g: &SensorGraph, p: &GraphProtocol) -> Result<GraphPrepared> {
+    p.validate()?;
     let fail = |what: String| DataError::city(&g.name, what);
     let (t, _, f) = g.series.dim();
-    if p.targets.is_empty() {
-        return Err(fail("no target features".into()));
-    }
     if let Some(&bad) = p.targets.iter().find(|&&c| c >= f) {
         return Err(fail(format!("target feature {bad} out of range: the graph has {f} ({:?})", g.features)));
-    }
-    if p.input_len == 0 || p.horizon == 0 {
-        return Err(fail("input_len and horizon must be > 0".into()));
-    }
-    let frac_ok = |x: f64| x.is_finite() && (0.0..=1.0).contains(&x);
-    if !frac_ok(p.train_frac) || !frac_ok(p.val_frac) || p.train_frac <= 0.0 || p.test_frac() < -1e-9 {
-        return Err(fail(format!("bad split fractions train {} val {}", p.train_frac, p.val_frac)));
     }
     let n_val = (t as f64 * p.val_frac + 1e-9).floor() as usize;
     let n_test = (t as f64 * p.test_frac().max(0.0) + 1e-9).floor() as usize;

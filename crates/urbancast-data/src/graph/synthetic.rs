@@ -7,16 +7,17 @@ use rand_distr::StandardNormal;
 
 use super::SensorGraph;
 use super::adjacency::gaussian_kernel;
+use crate::error::Result;
 
 /// Size and seed of [`synthetic_sensor_graph`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct SyntheticGraphConfig {
-    /// Number of sensors (at least 1 is used).
+    /// Number of sensors (at least 1).
     pub nodes: usize,
-    /// Length in days (at least 1 is used).
+    /// Length in days (at least 1).
     pub days: usize,
-    /// Minutes per step; a value that does not divide 1440 is replaced by 15.
+    /// Minutes per step; must divide 1440.
     pub interval_min: u32,
     /// RNG seed: the same config always gives the same graph.
     pub seed: u64,
@@ -38,11 +39,11 @@ fn bump(hour: f64, mu: f64, w: f64) -> f64 {
 /// Speed per node = free-flow speed (45..75) x (1 - 0.6 congestion) + noise, where congestion
 /// mixes the node's own morning / evening rush dips (weaker at weekends), random incidents that
 /// decay slowly, and the neighbours' congestion one step earlier. Starts Monday 00:00; values are
-/// > 0; name `"synthetic-graph"`; zeros are not missing.
-pub fn synthetic_sensor_graph(cfg: &SyntheticGraphConfig) -> SensorGraph {
-    let n = cfg.nodes.max(1);
-    let days = cfg.days.max(1);
-    let interval = if cfg.interval_min > 0 && 1440 % cfg.interval_min == 0 { cfg.interval_min } else { 15 };
+/// > 0; name `"synthetic-graph"`; zeros are not missing. A configuration out of range
+/// ([`SyntheticGraphConfig::validate`]) is an error.
+pub fn synthetic_sensor_graph(cfg: &SyntheticGraphConfig) -> Result<SensorGraph> {
+    cfg.validate()?;
+    let (n, days, interval) = (cfg.nodes, cfg.days, cfg.interval_min);
     let spd = (1440 / interval) as usize;
     let t_len = days * spd;
     let mut rng = StdRng::seed_from_u64(cfg.seed);
@@ -92,7 +93,7 @@ pub fn synthetic_sensor_graph(cfg: &SyntheticGraphConfig) -> SensorGraph {
             series[(t, i, 0)] = v.max(1.0) as f32;
         }
     }
-    SensorGraph {
+    Ok(SensorGraph {
         name: "synthetic-graph".into(),
         interval_min: interval,
         series,
@@ -102,5 +103,5 @@ pub fn synthetic_sensor_graph(cfg: &SyntheticGraphConfig) -> SensorGraph {
         node_ids: None,
         start_minute_of_week: Some(0),
         zero_is_missing: false,
-    }
+    })
 }

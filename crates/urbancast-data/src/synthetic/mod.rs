@@ -127,50 +127,38 @@ pub fn preset(name: &str, seed: u64) -> Option<SyntheticConfig> {
 const MAX_VALUES: usize = 1 << 28;
 
 impl SyntheticConfig {
-    /// Checks the configuration; every problem is a [`DataError::Spec`] naming the city.
+    /// Checks the configuration; every problem is a [`DataError::Spec`] naming the city and the
+    /// key: `height`, `width`, `days ≥ 1`, `interval_min` a divisor of 1440, at most
+    /// 2^28 flow values, `type_mix` entries finite and `≥ 0` with some land, `volume_scale`,
+    /// `noise`, `hub_extremeness`, `scale_sigma` in their ranges, `start_hour_of_week < 168`.
     pub fn validate(&self) -> Result<()> {
-        let err = |what: String| {
+        self.check().map_err(|e| {
             let spec = if self.name.is_empty() { "<unnamed synthetic city>" } else { &self.name };
-            Err(DataError::Spec { spec: spec.to_string(), what })
-        };
-        if self.name.trim().is_empty() {
-            return err("the city name is empty".into());
-        }
-        if self.height == 0 || self.width == 0 {
-            return err(format!("grid {}x{} has no regions", self.height, self.width));
-        }
-        if self.days == 0 {
-            return err("days must be >= 1".into());
-        }
-        if self.interval_min == 0 || 1440 % self.interval_min != 0 {
-            return err(format!("interval of {} min does not divide a day (1440 min)", self.interval_min));
-        }
-        let steps = self.days.saturating_mul(1440 / self.interval_min as usize);
+            DataError::Spec { spec: spec.to_string(), what: e.to_string() }
+        })
+    }
+
+    fn check(&self) -> urbancast_check::Result {
+        let c = urbancast_check::Checker::new("");
+        c.ensure(!self.name.trim().is_empty(), "name", "must not be empty")?;
+        c.at_least("height", self.height, 1)?;
+        c.at_least("width", self.width, 1)?;
+        c.at_least("days", self.days, 1)?;
+        let iv = self.interval_min;
+        c.ensure(iv > 0 && 1440 % iv == 0, "interval_min", format!("must divide a day of 1440 minutes (got {iv})"))?;
+        let steps = self.days.saturating_mul(1440 / iv as usize);
         let values = steps.saturating_mul(self.height.saturating_mul(self.width)).saturating_mul(2);
-        if values > MAX_VALUES {
-            return err(format!("{values} flow values is too large (at most {MAX_VALUES})"));
-        }
-        if let Some((k, v)) = self.type_mix.iter().enumerate().find(|(_, v)| !v.is_finite() || **v < 0.0) {
-            return err(format!("type_mix[{}] ({}) = {v} is not a proportion >= 0", k, TYPE_NAMES[k]));
+        c.ensure(values <= MAX_VALUES, "days", format!("x height x width x steps per day x 2 channels = {values} flow values is too large (at most {MAX_VALUES})"))?;
+        for (k, &v) in self.type_mix.iter().enumerate() {
+            c.non_negative(&format!("type_mix[{k}] ({})", TYPE_NAMES[k]), v)?;
         }
         let land: f32 = (0..NUM_TYPES).filter(|&k| k != types::WATER).map(|k| self.type_mix[k]).sum();
-        if land <= 0.0 {
-            return err("type_mix has no land type with a positive proportion".into());
-        }
-        let ranges = [
-            ("volume_scale", self.volume_scale, 1e-6, 1e7),
-            ("noise", self.noise, 0.0, 5.0),
-            ("hub_extremeness", self.hub_extremeness, 0.0, 20.0),
-            ("scale_sigma", self.scale_sigma, 0.0, 5.0),
-        ];
-        for (what, v, lo, hi) in ranges {
-            if !(v.is_finite() && v >= lo && v <= hi) {
-                return err(format!("{what} = {v} is outside [{lo}, {hi}]"));
-            }
-        }
-        if self.start_hour_of_week >= 168 {
-            return err(format!("start_hour_of_week = {} is not in 0..168", self.start_hour_of_week));
-        }
+        c.ensure(land > 0.0, "type_mix", "must give some land type a positive proportion")?;
+        c.in_range("volume_scale", self.volume_scale, 1e-6..=1e7)?;
+        c.in_range("noise", self.noise, 0.0..=5.0)?;
+        c.in_range("hub_extremeness", self.hub_extremeness, 0.0..=20.0)?;
+        c.in_range("scale_sigma", self.scale_sigma, 0.0..=5.0)?;
+        c.in_range("start_hour_of_week", self.start_hour_of_week, 0..168)?;
         Ok(())
     }
 

@@ -74,9 +74,10 @@ pub struct Evaluation<'a> {
 }
 
 impl<'a> Evaluation<'a> {
-    /// Resolves every road id (errors name the trajectory and position) and computes the
-    /// per-trajectory statistics.
+    /// Checks `cfg` ([`EvalConfig::validate`]), resolves every road id (errors name the
+    /// trajectory and position) and computes the per-trajectory statistics.
     pub fn new(net: &'a RoadNetwork, real: &'a [Trajectory], generated: &'a [Trajectory], cfg: EvalConfig) -> Result<Self> {
+        cfg.validate()?;
         let grid = OdGrid::new(net, cfg.od_cell_km);
         Ok(Evaluation { net, cfg, grid, real: Side::new(net, real, "real")?, generated: Side::new(net, generated, "generated")? })
     }

@@ -94,36 +94,55 @@ impl Default for DemandConfig {
 }
 
 impl DemandConfig {
-    /// Checks the settings against `net`, with a message naming the field.
+    /// Checks the settings against `net`; the message names the key (prefixed `demand: `):
+    /// `trips`, `habits_per_od`, `drivers`, `days ≥ 1`, `zones` in `1..=roads`,
+    /// `max_route_roads ≥ 2`, `habit_loyalty` in `[0, 1]`, `peak_slowdown` in `[0, 1)`, the σs,
+    /// `gravity_beta`, `min_trip_m`, `weekend_factor` and the hourly weights finite and `≥ 0`
+    /// (some weight positive), speeds and `maxspeed_factor` finite and `> 0`.
     pub fn validate(&self, net: &RoadNetwork) -> Result<()> {
-        let bad = |what: String| Err(RoadError::invalid(format!("demand: {what}")));
-        if self.trips == 0 {
-            return bad("trips must be at least 1".into());
+        self.validate_at("demand: ", net)
+    }
+
+    /// [`DemandConfig::validate`] with keys prefixed by `prefix`.
+    pub fn validate_at(&self, prefix: &str, net: &RoadNetwork) -> Result<()> {
+        let c = urbancast_check::Checker::new(prefix);
+        c.at_least("trips", self.trips, 1)?;
+        if !(1..=net.len()).contains(&self.zones) {
+            return Err(RoadError::invalid(format!(
+                "{} must lie in [1, {}] (got {}): network `{}` has {} roads",
+                c.key("zones"),
+                net.len(),
+                self.zones,
+                net.name,
+                net.len()
+            )));
         }
-        if self.zones == 0 || self.zones > net.len() {
-            return bad(format!("zones = {} but network `{}` has {} roads: use 1..={}", self.zones, net.name, net.len(), net.len()));
-        }
-        if self.habits_per_od == 0 || self.drivers == 0 || self.days == 0 || self.max_route_roads < 2 {
-            return bad("habits_per_od, drivers and days must be at least 1, max_route_roads at least 2".into());
-        }
-        let finite_nonneg = [
+        c.at_least("habits_per_od", self.habits_per_od, 1)?;
+        c.at_least("drivers", self.drivers, 1)?;
+        c.at_least("days", self.days, 1)?;
+        c.at_least("max_route_roads", self.max_route_roads, 2)?;
+        for (name, v) in [
             ("gravity_beta", self.gravity_beta),
             ("landuse_sigma", self.landuse_sigma),
             ("perturb_sigma", self.perturb_sigma),
             ("trip_speed_sigma", self.trip_speed_sigma),
             ("road_speed_sigma", self.road_speed_sigma),
             ("min_trip_m", self.min_trip_m),
-        ];
-        if let Some((name, v)) = finite_nonneg.iter().find(|(_, v)| !v.is_finite() || *v < 0.0) {
-            return bad(format!("{name} = {v} must be finite and >= 0"));
+            ("weekend_factor", self.weekend_factor),
+        ] {
+            c.non_negative(name, v)?;
         }
-        if !(0.0..=1.0).contains(&self.habit_loyalty) || !(0.0..1.0).contains(&self.peak_slowdown) {
-            return bad("habit_loyalty must be in [0, 1] and peak_slowdown in [0, 1)".into());
+        c.unit("habit_loyalty", self.habit_loyalty)?;
+        c.in_range("peak_slowdown", self.peak_slowdown, 0.0..1.0)?;
+        for (h, &w) in self.hourly_profile.iter().enumerate() {
+            c.non_negative(&format!("hourly_profile[{h}]"), w)?;
         }
-        let speeds = self.class_speeds_kmh.iter().map(|(_, v)| *v).chain([self.unknown_speed_kmh]);
-        if speeds.into_iter().any(|v| !v.is_finite() || v <= 0.0) || !(self.maxspeed_factor > 0.0 && self.maxspeed_factor.is_finite()) {
-            return bad("speeds and maxspeed_factor must be finite and > 0".into());
+        c.ensure(self.hourly_profile.iter().sum::<f64>() > 0.0, "hourly_profile", "must have a positive weight (got all 0)")?;
+        for (class, v) in &self.class_speeds_kmh {
+            c.positive(&format!("class_speeds_kmh[{class}]"), *v)?;
         }
+        c.positive("unknown_speed_kmh", self.unknown_speed_kmh)?;
+        c.positive("maxspeed_factor", self.maxspeed_factor)?;
         Ok(())
     }
 }

@@ -75,12 +75,6 @@ pub(crate) struct StartTimes {
 impl StartTimes {
     pub(crate) fn new(cfg: &DemandConfig) -> Result<Self> {
         let p = &cfg.hourly_profile;
-        if p.iter().any(|w| !w.is_finite() || *w < 0.0) || p.iter().sum::<f64>() <= 0.0 {
-            return Err(RoadError::invalid("demand: hourly_profile needs 24 finite non-negative weights, not all zero"));
-        }
-        if !cfg.weekend_factor.is_finite() || cfg.weekend_factor < 0.0 {
-            return Err(RoadError::invalid("demand: weekend_factor must be finite and >= 0"));
-        }
         let mut w = Vec::with_capacity(cfg.days * 24);
         for day in 0..cfg.days {
             let f = if is_weekend(cfg.start_date + day as i64 * 86_400) { cfg.weekend_factor } else { 1.0 };

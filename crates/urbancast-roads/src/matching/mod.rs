@@ -16,6 +16,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::error::Result;
 use crate::network::RoadNetwork;
 use crate::spatial::RoadIndex;
 use crate::traj::{GpsTrack, Trajectory};
@@ -95,6 +96,31 @@ impl Default for MatchConfig {
     }
 }
 
+impl MatchConfig {
+    /// Checks the settings; the message names the key (prefixed `matching: `): `sigma_z_m`,
+    /// `beta_m`, `search_radius_m`, `max_route_factor`, `max_speed_kmh` finite and `> 0`,
+    /// `min_point_distance_m`, `route_slack_m`, `backtrack_m` finite and `≥ 0`,
+    /// `max_candidates ≥ 1`.
+    pub fn validate(&self) -> Result<()> {
+        self.validate_at("matching: ")
+    }
+
+    /// [`MatchConfig::validate`] with keys prefixed by `prefix`.
+    pub fn validate_at(&self, prefix: &str) -> Result<()> {
+        let c = urbancast_check::Checker::new(prefix);
+        c.positive("sigma_z_m", self.sigma_z_m)?;
+        c.positive("beta_m", self.beta_m)?;
+        c.positive("search_radius_m", self.search_radius_m)?;
+        c.at_least("max_candidates", self.max_candidates, 1)?;
+        c.non_negative("min_point_distance_m", self.min_point_distance_m)?;
+        c.positive("max_route_factor", self.max_route_factor)?;
+        c.non_negative("route_slack_m", self.route_slack_m)?;
+        c.positive("max_speed_kmh", self.max_speed_kmh)?;
+        c.non_negative("backtrack_m", self.backtrack_m)?;
+        Ok(())
+    }
+}
+
 /// Where one GPS point was matched.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PointMatch {
@@ -170,8 +196,14 @@ impl MatchResult {
     }
 }
 
-/// Map-matches one track.
-pub fn match_track(net: &RoadNetwork, index: &RoadIndex, track: &GpsTrack, cfg: &MatchConfig) -> MatchResult {
+/// Map-matches one track; a configuration out of range ([`MatchConfig::validate`]) is an error.
+pub fn match_track(net: &RoadNetwork, index: &RoadIndex, track: &GpsTrack, cfg: &MatchConfig) -> Result<MatchResult> {
+    cfg.validate()?;
+    Ok(match_checked(net, index, track, cfg))
+}
+
+/// [`match_track`] with a configuration already checked.
+fn match_checked(net: &RoadNetwork, index: &RoadIndex, track: &GpsTrack, cfg: &MatchConfig) -> MatchResult {
     let chains = viterbi::decode(net, index, track, cfg);
     let pieces: Vec<MatchedPiece> = chains.iter().map(|c| piece::assemble(net, index, track, c)).collect();
     let distances_m: Vec<f64> = pieces.iter().flat_map(|p| p.points.iter().map(|m| m.distance_m)).collect();
@@ -186,23 +218,25 @@ pub fn match_track(net: &RoadNetwork, index: &RoadIndex, track: &GpsTrack, cfg: 
 }
 
 /// Map-matches many tracks in parallel (rayon); results in input order. `progress`, when
-/// given, is called after each track with the number of tracks finished so far.
+/// given, is called after each track with the number of tracks finished so far. A
+/// configuration out of range ([`MatchConfig::validate`]) is an error before any track is matched.
 pub fn match_tracks(
     net: &RoadNetwork,
     index: &RoadIndex,
     tracks: &[GpsTrack],
     cfg: &MatchConfig,
     progress: Option<&(dyn Fn(usize) + Sync)>,
-) -> Vec<MatchResult> {
+) -> Result<Vec<MatchResult>> {
+    cfg.validate()?;
     let done = AtomicUsize::new(0);
-    tracks
+    Ok(tracks
         .par_iter()
         .map(|t| {
-            let r = match_track(net, index, t, cfg);
+            let r = match_checked(net, index, t, cfg);
             if let Some(f) = progress {
                 f(done.fetch_add(1, Ordering::Relaxed) + 1);
             }
             r
         })
-        .collect()
+        .collect())
 }

@@ -53,7 +53,7 @@ fn porto_taxi_sample() {
     assert_eq!(tracks.len(), 318);
     let cfg = MatchConfig::default();
     let t1 = Instant::now();
-    let results = match_tracks(&net, &index, &tracks, &cfg, None);
+    let results = match_tracks(&net, &index, &tracks, &cfg, None).unwrap();
     let report = MatchReport::new(&net, &results, t1.elapsed().as_secs_f64());
     println!("porto: {report}");
     println!("porto: {}", serde_json::to_string(&report).unwrap());
@@ -160,7 +160,7 @@ fn porto_simulated_tracks_recover_their_route() {
     let (tracks, truth) = simulate(&net, 200, 1);
     let index = RoadIndex::new(&net);
     let t0 = Instant::now();
-    let results = match_tracks(&net, &index, &tracks, &MatchConfig::default(), None);
+    let results = match_tracks(&net, &index, &tracks, &MatchConfig::default(), None).unwrap();
     let report = MatchReport::new(&net, &results, t0.elapsed().as_secs_f64());
     let (mut err, mut total) = (0.0, 0.0);
     for (r, want) in results.iter().zip(&truth) {

@@ -61,13 +61,6 @@ impl KdConfig {
     pub fn beijing() -> Self {
         KdConfig { lambda: 0.0014, tau: 4.37, window: 7, ..KdConfig::porto() }
     }
-    pub fn validate(&self) -> Result<()> {
-        ensure!(self.lambda.is_finite() && self.lambda >= 0.0, "distillation weight λ = {} must be ≥ 0", self.lambda);
-        ensure!(self.tau.is_finite() && self.tau > 0.0, "distillation temperature τ = {} must be > 0", self.tau);
-        ensure!(self.window >= 1, "the teacher window must hold at least one token");
-        ensure!(self.teacher_batch >= 1, "teacher_batch must be at least 1");
-        Ok(())
-    }
 }
 
 /// What building the targets cost.

@@ -57,16 +57,6 @@ impl LmTadConfig {
         LmTadConfig { vocab_size: grid.vocab_size(), pad_token: grid.pad(), ..Self::default() }
     }
 
-    /// Checks the sizes.
-    pub fn validate(&self) -> Result<()> {
-        ensure!(self.vocab_size > 0, "LM-TAD config: vocab_size is 0 (take it from the grid)");
-        ensure!((self.pad_token as usize) < self.vocab_size, "LM-TAD config: pad token {} ≥ vocab {}", self.pad_token, self.vocab_size);
-        ensure!(self.n_layer > 0 && self.n_head > 0 && self.n_embd > 0 && self.block_size > 0, "LM-TAD config: sizes must be positive: {self:?}");
-        ensure!(self.n_embd.is_multiple_of(self.n_head), "LM-TAD config: n_embd {} not divisible by n_head {}", self.n_embd, self.n_head);
-        ensure!((0.0..1.0).contains(&self.dropout), "LM-TAD config: dropout {} outside [0, 1)", self.dropout);
-        Ok(())
-    }
-
     /// Builds the model on `device` (use `device.autodiff()` for training).
     pub fn init(&self, device: &Device) -> Result<LmTad> {
         self.validate()?;

@@ -72,7 +72,7 @@ pub fn prepare_teacher(
     };
     let (train_seqs, val_seqs) = (encode(&train_ix)?, encode(&val_ix)?);
     let model_cfg = LmTadConfig { vocab_size: grid.vocab_size(), pad_token: grid.pad(), ..model.clone() };
-    model_cfg.validate()?;
+    model_cfg.validate_at("model.")?;
     Ok(TeacherData { grid, train_ix, val_ix, test_ix, train_seqs, val_seqs, model_cfg })
 }
 

@@ -73,7 +73,8 @@ fn add(a: &mut PrepareReport, b: &PrepareReport) {
 /// 4. the [`RoadContext`] is built, each split converted with [`prepare`], and the
 ///    [`TimeNorm`] fitted on the training samples.
 ///
-/// Fails when there are no trajectories or no training sample is left.
+/// Fails when `zones_k` is 0, the fractions are out of range ([`split_indices`]), there are no
+/// trajectories or no training sample is left.
 pub fn prepare_training(
     net: &RoadNetwork,
     trajectories: &[Trajectory],
@@ -82,6 +83,7 @@ pub fn prepare_training(
     val_frac: f64,
     test_frac: f64,
 ) -> Result<Prepared> {
+    urbancast_check::Checker::new("").at_least("zones", zones_k, 1)?;
     if trajectories.is_empty() {
         bail!("no trajectories to train on");
     }

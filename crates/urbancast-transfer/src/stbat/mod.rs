@@ -81,26 +81,6 @@ impl Default for StbatConfig {
     }
 }
 
-impl StbatConfig {
-    /// Rejects settings that cannot work (an empty embedding, a non-positive bandwidth or
-    /// temperature, a negative beta).
-    pub fn validate(&self) -> anyhow::Result<()> {
-        if self.embed_dim == 0 {
-            anyhow::bail!("STBaT embedding size D must be at least 1");
-        }
-        if !(self.bandwidth > 0.0 && self.bandwidth.is_finite()) {
-            anyhow::bail!("STBaT bandwidth h must be a positive number, got {}", self.bandwidth);
-        }
-        if !(self.tau > 0.0 && self.tau.is_finite()) {
-            anyhow::bail!("STBaT temperature tau must be a positive number, got {}", self.tau);
-        }
-        if !(self.beta >= 0.0 && self.beta.is_finite()) {
-            anyhow::bail!("STBaT beta must be a non-negative number, got {}", self.beta);
-        }
-        Ok(())
-    }
-}
-
 /// STBaT and its four ablations (each removes one component of the full model).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

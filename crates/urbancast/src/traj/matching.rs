@@ -98,7 +98,7 @@ pub fn run(a: Args) -> Result<()> {
     let index = RoadIndex::new(&net);
     let pb = bar(tracks.len() as u64, "matching");
     let done = |n: usize| pb.set_position(n as u64);
-    let results = match_tracks(&net, &index, &tracks, &cfg, Some(&done));
+    let results = match_tracks(&net, &index, &tracks, &cfg, Some(&done))?;
     pb.finish_and_clear();
     let report = MatchReport::new(&net, &results, t0.elapsed().as_secs_f64());
     // Points with some road within the search radius: the ones a matcher could match at all

@@ -69,9 +69,7 @@ impl Overrides<FileConfig> for Args {
         set(&mut m.dropout, &self.dropout);
         let t = &mut c.train;
         self.run.apply(&mut t.epochs, &mut t.batch, &mut t.lr, &mut t.seed, &mut t.max_batches_per_epoch);
-        if t.epochs == 0 || t.batch == 0 {
-            bail!("--epochs and --batch must be at least 1");
-        }
+        t.validate_at("train.")?;
         Ok(())
     }
 }

@@ -79,6 +79,8 @@ impl Overrides<FileConfig> for Args {
     fn apply(&self, c: &mut FileConfig) -> Result<()> {
         let t = &mut c.train;
         self.run.apply(&mut t.epochs, &mut t.batch, &mut t.lr, &mut t.seed, &mut t.max_batches_per_epoch);
+        c.model.validate_at("model.")?;
+        c.train.validate_at("train.")?;
         if self.teacher.is_none() {
             if c.kd.is_some() || self.kd_lambda.is_some() || self.kd_tau.is_some() || self.kd_window.is_some() {
                 bail!("distillation settings given without --teacher");
@@ -91,7 +93,7 @@ impl Overrides<FileConfig> for Args {
         set(&mut k.window, &self.kd_window);
         k.all_positions &= !self.kd_last_only;
         k.scale_tau_sq &= !self.kd_no_tau_sq;
-        k.validate()
+        k.validate_at("kd.")
     }
 }
 

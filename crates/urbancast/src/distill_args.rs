@@ -109,6 +109,7 @@ impl Overrides<LightstConfig> for Common {
 impl Common {
     /// Checks `--out` and records the run there (all stages of one run share the folder).
     pub fn prepare(&self) -> Result<()> {
+        anyhow::ensure!(self.reps >= 1, "--reps must be at least 1 (got 0)");
         let record = serde_json::json!({ "data": self.data, "adjacency": self.adjacency, "synthetic_nodes": self.synthetic_nodes,
             "synthetic_days": self.synthetic_days, "days": self.days, "targets": self.targets, "split": self.split, "seed": self.seed,
             "config": self.lightst_config()? });

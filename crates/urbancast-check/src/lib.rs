@@ -175,7 +175,10 @@ mod tests {
         let c = Checker::new("settings.protocol.");
         assert!(c.at_least("lags", 1usize, 1).is_ok());
         assert_eq!(msg(c.at_least("lags", 0usize, 1)), "settings.protocol.lags must be at least 1 (got 0)");
-        assert_eq!(msg(c.in_range("percentile", -0.5, (Excluded(0.0), Included(1.0)))), "settings.protocol.percentile must lie in (0, 1] (got -0.5)");
+        assert_eq!(
+            msg(c.in_range("percentile", -0.5, (Excluded(0.0), Included(1.0)))),
+            "settings.protocol.percentile must lie in (0, 1] (got -0.5)"
+        );
         assert_eq!(msg(c.open_fraction("source_train_frac", 1.0)), "settings.protocol.source_train_frac must lie in (0, 1) (got 1)");
         assert_eq!(msg(c.unit("p", 1.5f32)), "settings.protocol.p must lie in [0, 1] (got 1.5)");
         assert_eq!(msg(c.in_range("k", 0usize, 1..=1000)), "settings.protocol.k must lie in [1, 1000] (got 0)");

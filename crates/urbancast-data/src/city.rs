@@ -72,13 +72,7 @@ pub struct City {
 impl City {
     /// Builds a city and checks it: shape agreement, finite non-negative values, a non-empty
     /// active mask. The mask is computed from the data.
-    pub fn new(
-        name: impl Into<String>,
-        interval_min: u32,
-        flow: Array3<f32>,
-        channels: Vec<Channel>,
-        layout: Layout,
-    ) -> Result<City> {
+    pub fn new(name: impl Into<String>, interval_min: u32, flow: Array3<f32>, channels: Vec<Channel>, layout: Layout) -> Result<City> {
         let name = name.into();
         let (t, r, c) = flow.dim();
         if t == 0 || r == 0 || c == 0 {
@@ -88,10 +82,7 @@ impl City {
             return Err(DataError::city(&name, "time interval must be > 0 minutes"));
         }
         if channels.len() != c {
-            return Err(DataError::city(
-                &name,
-                format!("{} channel names given for {c} channels", channels.len()),
-            ));
+            return Err(DataError::city(&name, format!("{} channel names given for {c} channels", channels.len())));
         }
         if layout.num_regions() != r {
             return Err(DataError::city(
@@ -126,10 +117,7 @@ impl City {
 
     pub fn with_poi(mut self, poi: Array2<f32>) -> Result<City> {
         if poi.nrows() != self.num_regions() {
-            return Err(DataError::city(
-                &self.name,
-                format!("POI table has {} rows for {} regions", poi.nrows(), self.num_regions()),
-            ));
+            return Err(DataError::city(&self.name, format!("POI table has {} rows for {} regions", poi.nrows(), self.num_regions())));
         }
         if let Some((idx, v)) = poi.indexed_iter().find(|(_, v)| !v.is_finite() || **v < 0.0) {
             return Err(DataError::city(&self.name, format!("POI value {v} at {idx:?} is not a count >= 0")));
@@ -167,10 +155,7 @@ impl City {
             match self.channels.iter().position(|c| c == w) {
                 Some(i) => idx.push(i),
                 None => {
-                    return Err(DataError::city(
-                        &self.name,
-                        format!("has no `{}` channel (it has: {:?})", w.name(), self.channels),
-                    ));
+                    return Err(DataError::city(&self.name, format!("has no `{}` channel (it has: {:?})", w.name(), self.channels)));
                 }
             }
         }
@@ -215,7 +200,6 @@ impl City {
 
     /// Hour of week (0..168) of step `t`, when the start is known.
     pub fn hour_of_week(&self, t: usize) -> Option<u32> {
-        self.start_hour_of_week
-            .map(|h0| ((h0 as usize * 60 + t * self.interval_min as usize) / 60 % 168) as u32)
+        self.start_hour_of_week.map(|h0| ((h0 as usize * 60 + t * self.interval_min as usize) / 60 % 168) as u32)
     }
 }

@@ -120,21 +120,13 @@ impl Protocol {
     pub fn source_splits(&self, city: &City) -> Result<Splits> {
         let t = city.num_steps();
         if t <= self.lags + 1 {
-            return Err(DataError::city(
-                &city.name,
-                format!("{t} steps are too few for {} input lags", self.lags),
-            ));
+            return Err(DataError::city(&city.name, format!("{t} steps are too few for {} input lags", self.lags)));
         }
         let first = self.lags;
         let n = t - first;
         let n_train = ((n as f64) * self.source_train_frac).round() as usize;
         let n_train = n_train.clamp(1, n - 1);
-        Ok(Splits {
-            train: (first..first + n_train).collect(),
-            val: (first + n_train..t).collect(),
-            test: vec![],
-            note: None,
-        })
+        Ok(Splits { train: (first..first + n_train).collect(), val: (first + n_train..t).collect(), test: vec![], note: None })
     }
 
     /// Splits for a target city with `train_days` days of training data (0 = zero-shot).
@@ -163,10 +155,7 @@ impl Protocol {
         let test_start = t - test_len;
         let val_start = test_start.saturating_sub(val_len);
         if test_len == 0 || val_len == 0 || val_start < self.lags {
-            return Err(DataError::city(
-                &city.name,
-                format!("{t} steps leave no room for {} input lags, validation and test", self.lags),
-            ));
+            return Err(DataError::city(&city.name, format!("{t} steps leave no room for {} input lags, validation and test", self.lags)));
         }
         if val_start < self.lags + train_len {
             return Err(DataError::city(

@@ -34,14 +34,15 @@ fn options<'a>(spec: &str, body: &'a str) -> Result<(&'a str, HashMap<String, St
 }
 
 fn num<T: std::str::FromStr>(spec: &str, opts: &HashMap<String, String>, key: &str) -> Result<Option<T>> {
-    opts.get(key)
-        .map(|v| v.parse::<T>().map_err(|_| err(spec, format!("option `{key}={v}` is not a number"))))
-        .transpose()
+    opts.get(key).map(|v| v.parse::<T>().map_err(|_| err(spec, format!("option `{key}={v}` is not a number")))).transpose()
 }
 
 fn check_known(spec: &str, opts: &HashMap<String, String>, known: &[&str]) -> Result<()> {
     match opts.keys().find(|k| !known.contains(&k.as_str())) {
-        Some(k) => Err(err(spec, format!("unknown option `{k}` (known here: {})", if known.is_empty() { "none".into() } else { known.join(", ") }))),
+        Some(k) => Err(err(
+            spec,
+            format!("unknown option `{k}` (known here: {})", if known.is_empty() { "none".into() } else { known.join(", ") }),
+        )),
         None => Ok(()),
     }
 }
@@ -100,7 +101,9 @@ pub fn load(spec: &str, seed: u64) -> Result<City> {
         }
         "npy" | "npz" => {
             check_known(spec, &opts, &["key", "axes", "interval", "channels"])?;
-            let axes = opts.get("axes").ok_or_else(|| err(spec, "plain files need `?axes=...` (letters T, H, W or R, C), e.g. npy:flow.npy?axes=THWC&h=..."))?;
+            let axes = opts
+                .get("axes")
+                .ok_or_else(|| err(spec, "plain files need `?axes=...` (letters T, H, W or R, C), e.g. npy:flow.npy?axes=THWC&h=..."))?;
             let interval = num(spec, &opts, "interval")?.unwrap_or(60);
             let channels = match opts.get("channels") {
                 Some(c) => parse_channels(spec, c)?,
@@ -112,9 +115,8 @@ pub fn load(spec: &str, seed: u64) -> Result<City> {
         "synthetic" => {
             check_known(spec, &opts, &["days", "seed", "interval"])?;
             let seed = num(spec, &opts, "seed")?.unwrap_or(seed);
-            let mut cfg = synthetic::preset(body, seed).ok_or_else(|| {
-                err(spec, format!("unknown synthetic preset `{body}` (known: {})", synthetic::preset_names().join(", ")))
-            })?;
+            let mut cfg = synthetic::preset(body, seed)
+                .ok_or_else(|| err(spec, format!("unknown synthetic preset `{body}` (known: {})", synthetic::preset_names().join(", "))))?;
             if let Some(d) = num(spec, &opts, "days")? {
                 cfg.days = d;
             }

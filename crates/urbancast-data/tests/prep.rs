@@ -103,7 +103,9 @@ fn bad_cities_are_refused_with_the_place_named() {
     let zero = Array3::<f32>::zeros((5, 2, 1));
     let e = City::new("empty", 60, zero, vec![Channel::Other], Layout::Grid { height: 1, width: 2 }).unwrap_err().to_string();
     assert!(e.contains("no active region"), "{e}");
-    let e = City::new("shape", 60, Array3::ones((5, 3, 1)), vec![Channel::Other], Layout::Grid { height: 1, width: 2 }).unwrap_err().to_string();
+    let e = City::new("shape", 60, Array3::ones((5, 3, 1)), vec![Channel::Other], Layout::Grid { height: 1, width: 2 })
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("3"), "{e}");
     let adj = Array2::<f32>::zeros((2, 3));
     let e = City::new("adj", 60, Array3::ones((5, 2, 1)), vec![Channel::Other], Layout::Graph { adjacency: adj, coords: None });

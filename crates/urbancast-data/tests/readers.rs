@@ -31,8 +31,7 @@ fn npy_bytes<T: WriteNpyExt>(a: &T) -> Vec<u8> {
 fn write_zip(path: &Path, members: &[(&str, Vec<u8>)]) {
     let mut z = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
     for (name, bytes) in members {
-        z.start_file(*name, zip::write::SimpleFileOptions::default())
-            .unwrap();
+        z.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
         z.write_all(bytes).unwrap();
     }
     z.finish().unwrap();
@@ -56,11 +55,7 @@ fn pickle_member() -> Vec<u8> {
 /// A deterministic count array: distinct small integers.
 fn counts(shape: &[usize]) -> ArrayD<f64> {
     let n: usize = shape.iter().product();
-    Array::from_shape_vec(
-        IxDyn(shape),
-        (0..n).map(|i| ((i * 7919) % 97) as f64 + 1.0).collect(),
-    )
-    .unwrap()
+    Array::from_shape_vec(IxDyn(shape), (0..n).map(|i| ((i * 7919) % 97) as f64 + 1.0).collect()).unwrap()
 }
 
 fn msg<T: std::fmt::Debug>(r: urbancast_data::Result<T>) -> String {
@@ -70,11 +65,7 @@ fn msg<T: std::fmt::Debug>(r: urbancast_data::Result<T>) -> String {
 
 /// Total of one channel, summed in f64 (f32 sums drift above 2^24).
 fn channel_sum(c: &City, ch: usize) -> f64 {
-    c.flow
-        .index_axis(Axis(2), ch)
-        .iter()
-        .map(|&v| v as f64)
-        .sum()
+    c.flow.index_axis(Axis(2), ch).iter().map(|&v| v as f64).sum()
 }
 
 fn max(c: &City) -> f32 {
@@ -88,29 +79,16 @@ fn real_metast_boston() {
     let Some(d) = shared() else { return };
     let c = read_metast(d.join("grid/boston-taxi/boston.npz")).unwrap();
     assert_eq!(c.flow.dim(), (745, 18 * 15, 2));
-    assert_eq!(
-        c.layout,
-        Layout::Grid {
-            height: 18,
-            width: 15
-        }
-    );
+    assert_eq!(c.layout, Layout::Grid { height: 18, width: 15 });
     assert_eq!(c.channels, vec![Channel::Pickup, Channel::Dropoff]);
     assert_eq!((c.interval_min, c.name.as_str()), (60, "boston"));
     assert_eq!(max(&c), 359.0);
     // The maximum is at step 480, lng cell 9, lat cell 10 (checked with an independent parser).
     assert_eq!(c.flow[[480, 9 * 15 + 10, 0]], 359.0);
-    assert_eq!(
-        c.flow.index_axis(Axis(2), 0),
-        c.flow.index_axis(Axis(2), 1),
-        "the release's channels are identical"
-    );
+    assert_eq!(c.flow.index_axis(Axis(2), 0), c.flow.index_axis(Axis(2), 1), "the release's channels are identical");
     assert_eq!(channel_sum(&c, 0), 680204.0);
     // The archive's pickled config.npy is refused when asked for, never unpickled.
-    let e = msg(read_npz_array(
-        d.join("grid/boston-taxi/boston.npz"),
-        "config",
-    ));
+    let e = msg(read_npz_array(d.join("grid/boston-taxi/boston.npz"), "config"));
     assert!(e.contains("unsupported dtype `|O`"), "{e}");
 }
 
@@ -119,24 +97,11 @@ fn real_stdn() {
     let Some(d) = shared() else { return };
     let c = read_stdn(d.join("grid/nyc-stdn-taxi/volume_test.npz")).unwrap();
     assert_eq!(c.flow.dim(), (960, 200, 2));
-    assert_eq!(
-        c.layout,
-        Layout::Grid {
-            height: 10,
-            width: 20
-        }
-    );
+    assert_eq!(c.layout, Layout::Grid { height: 10, width: 20 });
     assert_eq!(c.interval_min, 30);
     assert_eq!(max(&c), 1289.0);
-    assert_eq!(
-        c.flow[[447, 4 * 20 + 6, 1]],
-        1289.0,
-        "max is a drop-off at step 447, cell (4, 6)"
-    );
-    assert_eq!(
-        c.flow.slice(s![10, 3 * 20 + 4, ..]).to_vec(),
-        vec![42.0, 27.0]
-    );
+    assert_eq!(c.flow[[447, 4 * 20 + 6, 1]], 1289.0, "max is a drop-off at step 447, cell (4, 6)");
+    assert_eq!(c.flow.slice(s![10, 3 * 20 + 4, ..]).to_vec(), vec![42.0, 27.0]);
     assert_eq!(channel_sum(&c, 0), 7848008.0); // pick-ups
     assert_eq!(channel_sum(&c, 1), 7848354.0); // drop-offs
 }
@@ -149,63 +114,28 @@ fn real_stssl() {
     // 431 + 864 windows + 73 steps of history before the first anchor + 1 target step.
     let c = read_stssl_auto(d.join("NYCBike1")).unwrap();
     assert_eq!(c.flow.dim(), (431 + 864 + 73 + 1, 128, 2));
-    assert_eq!(
-        (c.layout.clone(), c.interval_min),
-        (
-            Layout::Grid {
-                height: 16,
-                width: 8
-            },
-            60
-        )
-    );
+    assert_eq!((c.layout.clone(), c.interval_min), (Layout::Grid { height: 16, width: 8 }, 60));
     assert_eq!(c.channels, vec![Channel::Dropoff, Channel::Pickup]);
     assert_eq!(c.name, "NYCBike1");
     assert_eq!(channel_sum(&c, 0), 1799405.0); // inflow
     assert_eq!(channel_sum(&c, 1), 1799333.0); // outflow
     assert_eq!(max(&c), 239.0);
-    assert_eq!(
-        c.flow
-            .slice(s![0, 0..3, ..])
-            .iter()
-            .copied()
-            .collect::<Vec<_>>(),
-        vec![0.0, 0.0, 0.0, 0.0, 1.0, 2.0]
-    );
+    assert_eq!(c.flow.slice(s![0, 0..3, ..]).iter().copied().collect::<Vec<_>>(), vec![0.0, 0.0, 0.0, 0.0, 1.0, 2.0]);
     // The explicit form agrees.
     let e = read_stssl(d.join("NYCBike1"), 16, 8, 60).unwrap();
     assert_eq!(e.flow, c.flow);
 
     let b2 = read_stssl_auto(d.join("NYCBike2")).unwrap();
     assert_eq!(b2.flow.dim(), (274 + 546 + 147 + 1, 200, 2));
-    assert_eq!(
-        (b2.layout.clone(), b2.interval_min),
-        (
-            Layout::Grid {
-                height: 10,
-                width: 20
-            },
-            30
-        )
-    );
+    assert_eq!((b2.layout.clone(), b2.interval_min), (Layout::Grid { height: 10, width: 20 }, 30));
     assert_eq!(max(&b2), 307.0);
     let taxi = read_stssl_auto(d.join("NYCTaxi")).unwrap(); // val.npz only
     assert_eq!(taxi.flow.dim(), (274 + 147 + 1, 200, 2));
     assert_eq!(max(&taxi), 1270.0);
-    assert_eq!(
-        taxi.flow
-            .slice(s![0, 0..3, ..])
-            .iter()
-            .copied()
-            .collect::<Vec<_>>(),
-        vec![82.0, 62.0, 164.0, 112.0, 12.0, 29.0]
-    );
+    assert_eq!(taxi.flow.slice(s![0, 0..3, ..]).iter().copied().collect::<Vec<_>>(), vec![82.0, 62.0, 164.0, 112.0, 12.0, 29.0]);
 
     let e = msg(read_stssl(d.join("NYCBike1"), 10, 20, 60));
-    assert!(
-        e.contains("val.npz") && e.contains("128 regions") && e.contains("10x20"),
-        "{e}"
-    );
+    assert!(e.contains("val.npz") && e.contains("128 regions") && e.contains("10x20"), "{e}");
 }
 
 #[test]
@@ -218,9 +148,7 @@ fn real_nyc69() {
     assert_eq!((taxi.interval_min, taxi.start_hour_of_week), (60, Some(24)));
     assert_eq!(max(&taxi), 2267.0);
     assert_eq!(taxi.flow.slice(s![100, 10, ..]).to_vec(), vec![70.0, 95.0]);
-    let Layout::Graph { adjacency, coords } = &taxi.layout else {
-        panic!("graph layout expected")
-    };
+    let Layout::Graph { adjacency, coords } = &taxi.layout else { panic!("graph layout expected") };
     assert_eq!(adjacency.dim(), (69, 69));
     assert_eq!(adjacency, &adjacency.t());
     assert_eq!(adjacency.sum(), 332.0);
@@ -243,29 +171,12 @@ fn metast_small_files_and_dtypes() {
     let dir = tempfile::tempdir().unwrap();
     let a = counts(&[5, 3, 4, 2]);
     let f64p = dir.path().join("city.npz");
-    write_zip(
-        &f64p,
-        &[
-            ("config.npy", pickle_member()),
-            ("traffic.npy", npy_bytes(&a)),
-        ],
-    );
+    write_zip(&f64p, &[("config.npy", pickle_member()), ("traffic.npy", npy_bytes(&a))]);
     let c = read_metast(&f64p).unwrap();
     assert_eq!(c.flow.dim(), (5, 12, 2));
-    assert_eq!(
-        c.layout,
-        Layout::Grid {
-            height: 3,
-            width: 4
-        }
-    );
+    assert_eq!(c.layout, Layout::Grid { height: 3, width: 4 });
     assert_eq!(c.name, "city");
-    for ((t, i, j, ch), v) in a
-        .clone()
-        .into_dimensionality::<ndarray::Ix4>()
-        .unwrap()
-        .indexed_iter()
-    {
+    for ((t, i, j, ch), v) in a.clone().into_dimensionality::<ndarray::Ix4>().unwrap().indexed_iter() {
         assert_eq!(c.flow[[t, i * 4 + j, ch]], *v as f32);
     }
     // float32 and int64 give the same city.
@@ -308,26 +219,14 @@ fn error_missing_file_and_key() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("nope.npz");
     let e = read_metast(&p).unwrap_err();
-    assert!(
-        matches!(e, DataError::Io { .. }) && e.to_string().contains("nope.npz"),
-        "{e}"
-    );
+    assert!(matches!(e, DataError::Io { .. }) && e.to_string().contains("nope.npz"), "{e}");
 
     let p = dir.path().join("other.npz");
-    write_zip(
-        &p,
-        &[
-            ("flow.npy", npy_bytes(&counts(&[2, 2, 2, 2]))),
-            ("config.npy", pickle_member()),
-        ],
-    );
+    write_zip(&p, &[("flow.npy", npy_bytes(&counts(&[2, 2, 2, 2]))), ("config.npy", pickle_member())]);
     let e = read_metast(&p).unwrap_err();
     assert!(matches!(e, DataError::MissingKey { .. }), "{e:?}");
     let e = e.to_string();
-    assert!(
-        e.contains("other.npz") && e.contains("`traffic`") && e.contains("config, flow"),
-        "{e}"
-    );
+    assert!(e.contains("other.npz") && e.contains("`traffic`") && e.contains("config, flow"), "{e}");
     assert_eq!(npz_keys(&p).unwrap(), vec!["flow", "config"]);
 
     let txt = dir.path().join("text.npz");
@@ -341,19 +240,13 @@ fn error_wrong_rank_and_shape() {
     let p = dir.path().join("flat.npz");
     write_zip(&p, &[("traffic.npy", npy_bytes(&counts(&[5, 12, 2])))]);
     let e = read_metast(&p).unwrap_err();
-    assert!(
-        matches!(&e, DataError::Shape { found, .. } if found == &vec![5, 12, 2]),
-        "{e:?}"
-    );
+    assert!(matches!(&e, DataError::Shape { found, .. } if found == &vec![5, 12, 2]), "{e:?}");
     assert!(e.to_string().contains("(T, lng, lat, 2)"), "{e}");
     let p = dir.path().join("three.npz");
     write_zip(&p, &[("volume.npy", npy_bytes(&counts(&[5, 2, 2, 3])))]);
     assert!(msg(read_stdn(&p)).contains("found shape [5, 2, 2, 3]"));
     let p = dir.path().join("empty.npz");
-    write_zip(
-        &p,
-        &[("volume.npy", npy_bytes(&Array4::<f64>::zeros((0, 2, 2, 2))))],
-    );
+    write_zip(&p, &[("volume.npy", npy_bytes(&Array4::<f64>::zeros((0, 2, 2, 2))))]);
     assert!(msg(read_stdn(&p)).contains("expected a non-empty array, found shape [0, 2, 2, 2]"));
 }
 
@@ -367,36 +260,19 @@ fn error_bad_values_name_file_step_region() {
     let e = read_metast(&p).unwrap_err();
     assert!(matches!(e, DataError::Format { .. }), "{e:?}");
     let e = e.to_string();
-    assert!(
-        e.contains("nan.npz")
-            && e.contains("step 2, region 3, channel 1")
-            && e.contains("non-finite"),
-        "{e}"
-    );
+    assert!(e.contains("nan.npz") && e.contains("step 2, region 3, channel 1") && e.contains("non-finite"), "{e}");
 
     let mut a = counts(&[4, 2, 3, 2]);
     a[[1, 0, 2, 0]] = -3.0;
     let p = dir.path().join("neg.npz");
     write_zip(&p, &[("traffic.npy", npy_bytes(&a))]);
     let e = msg(read_metast(&p));
-    assert!(
-        e.contains("neg.npz") && e.contains("negative count -3 at step 1, region 2, channel 0"),
-        "{e}"
-    );
+    assert!(e.contains("neg.npz") && e.contains("negative count -3 at step 1, region 2, channel 0"), "{e}");
 
     let p = dir.path().join("zero.npz");
-    write_zip(
-        &p,
-        &[(
-            "traffic.npy",
-            npy_bytes(&Array4::<f64>::zeros((3, 2, 2, 2))),
-        )],
-    );
+    write_zip(&p, &[("traffic.npy", npy_bytes(&Array4::<f64>::zeros((3, 2, 2, 2))))]);
     let e = msg(read_metast(&p));
-    assert!(
-        e.contains("zero.npz") && e.contains("no active region"),
-        "{e}"
-    );
+    assert!(e.contains("zero.npz") && e.contains("no active region"), "{e}");
 }
 
 #[test]
@@ -407,10 +283,7 @@ fn error_corrupt_npy() {
     let p = dir.path().join("short.npz");
     write_zip(&p, &[("traffic.npy", bytes)]);
     let e = msg(read_metast(&p));
-    assert!(
-        e.contains("short.npz") && e.contains("needs 128 bytes of data but 120"),
-        "{e}"
-    );
+    assert!(e.contains("short.npz") && e.contains("needs 128 bytes of data but 120"), "{e}");
     let p = dir.path().join("bad.npy");
     std::fs::write(&p, b"not numpy at all").unwrap();
     assert!(msg(read_npy_array(&p)).contains("bad magic"));
@@ -428,18 +301,10 @@ fn write_split(path: &Path, series: &Array3<f64>, anchors: &[usize], xo: &[i64],
     let mut y = Array4::<f64>::zeros((anchors.len(), yo.len(), r, c));
     for (i, &a) in anchors.iter().enumerate() {
         for (k, &o) in xo.iter().enumerate() {
-            x.slice_mut(s![i, k, .., ..]).assign(&series.slice(s![
-                (a as i64 + o) as usize,
-                ..,
-                ..
-            ]));
+            x.slice_mut(s![i, k, .., ..]).assign(&series.slice(s![(a as i64 + o) as usize, .., ..]));
         }
         for (k, &o) in yo.iter().enumerate() {
-            y.slice_mut(s![i, k, .., ..]).assign(&series.slice(s![
-                (a as i64 + o) as usize,
-                ..,
-                ..
-            ]));
+            y.slice_mut(s![i, k, .., ..]).assign(&series.slice(s![(a as i64 + o) as usize, .., ..]));
         }
     }
     let col = |o: &[i64]| Array2::from_shape_vec((o.len(), 1), o.to_vec()).unwrap();
@@ -464,37 +329,13 @@ fn stssl_rebuilds_series_with_gapped_offsets() {
     let (xo, yo) = ([-6, -5, -2, -1, 0], [1]);
     let s = stssl_series(40, 6);
     // val: anchors 6..16, test: 16..39 -> series steps 0..=39.
-    write_split(
-        &dir.path().join("val.npz"),
-        &s,
-        &(6..16).collect::<Vec<_>>(),
-        &xo,
-        &yo,
-    );
-    write_split(
-        &dir.path().join("test.npz"),
-        &s,
-        &(16..39).collect::<Vec<_>>(),
-        &xo,
-        &yo,
-    );
-    write_zip(
-        &dir.path().join("adj_mx.npz"),
-        &[("adj_mx.npy", npy_bytes(&Array2::<f64>::eye(6)))],
-    );
+    write_split(&dir.path().join("val.npz"), &s, &(6..16).collect::<Vec<_>>(), &xo, &yo);
+    write_split(&dir.path().join("test.npz"), &s, &(16..39).collect::<Vec<_>>(), &xo, &yo);
+    write_zip(&dir.path().join("adj_mx.npz"), &[("adj_mx.npy", npy_bytes(&Array2::<f64>::eye(6)))]);
     let c = read_stssl(dir.path(), 2, 3, 15).unwrap();
     assert_eq!(c.flow.dim(), (40, 6, 2));
     assert_eq!(c.flow, s.mapv(|v| v as f32));
-    assert_eq!(
-        (c.interval_min, c.layout.clone()),
-        (
-            15,
-            Layout::Grid {
-                height: 2,
-                width: 3
-            }
-        )
-    );
+    assert_eq!((c.interval_min, c.layout.clone()), (15, Layout::Grid { height: 2, width: 3 }));
     assert_eq!(c.channels, vec![Channel::Dropoff, Channel::Pickup]);
 
     // Contiguous offsets and a train split too; multi-step y.
@@ -518,33 +359,21 @@ fn stssl_errors() {
     a.swap(5, 6);
     write_split(&dir.path().join("val.npz"), &s, &a, &xo, &yo);
     let e = msg(read_stssl(dir.path(), 2, 2, 60));
-    assert!(
-        e.contains("val.npz") && e.contains("window 5") && e.contains("not consecutive"),
-        "{e}"
-    );
+    assert!(e.contains("val.npz") && e.contains("window 5") && e.contains("not consecutive"), "{e}");
 
     // test.npz does not continue val.npz (two anchors skipped).
     let dir = tempfile::tempdir().unwrap();
     write_split(&dir.path().join("val.npz"), &s, &anchors(3..10), &xo, &yo);
     write_split(&dir.path().join("test.npz"), &s, &anchors(12..20), &xo, &yo);
     let e = msg(read_stssl(dir.path(), 2, 2, 60));
-    assert!(
-        e.contains("test.npz")
-            && e.contains("window 0")
-            && e.contains("of ")
-            && e.contains("continue"),
-        "{e}"
-    );
+    assert!(e.contains("test.npz") && e.contains("window 0") && e.contains("of ") && e.contains("continue"), "{e}");
 
     // Grid mismatch, unknown auto grid, adjacency of the wrong size, missing directory content.
     let dir = tempfile::tempdir().unwrap();
     write_split(&dir.path().join("val.npz"), &s, &anchors(3..10), &xo, &yo);
     assert!(msg(read_stssl(dir.path(), 3, 3, 60)).contains("4 regions, but the grid given is 3x3"));
     assert!(msg(read_stssl_auto(dir.path())).contains("not a known ST-SSL grid"));
-    write_zip(
-        &dir.path().join("adj_mx.npz"),
-        &[("adj_mx.npy", npy_bytes(&Array2::<f64>::eye(5)))],
-    );
+    write_zip(&dir.path().join("adj_mx.npz"), &[("adj_mx.npy", npy_bytes(&Array2::<f64>::eye(5)))]);
     let e = msg(read_stssl(dir.path(), 2, 2, 60));
     assert!(e.contains("adj_mx") && e.contains("(4, 4)"), "{e}");
     let empty = tempfile::tempdir().unwrap();
@@ -565,26 +394,14 @@ fn stssl_errors() {
     bad[[8, 2, 1]] = f64::NAN;
     write_split(&dir.path().join("val.npz"), &bad, &anchors(3..10), &xo, &yo);
     let e = msg(read_stssl(dir.path(), 2, 2, 60));
-    assert!(
-        e.contains("non-finite value NaN at step 8, region 2, channel 1"),
-        "{e}"
-    );
+    assert!(e.contains("non-finite value NaN at step 8, region 2, channel 1"), "{e}");
 
     // Missing offsets key lists what is present; wrong rank of x.
     let dir = tempfile::tempdir().unwrap();
-    write_zip(
-        &dir.path().join("val.npz"),
-        &[
-            ("x.npy", npy_bytes(&counts(&[3, 2, 4, 2]))),
-            ("y.npy", npy_bytes(&counts(&[3, 1, 4, 2]))),
-        ],
-    );
+    write_zip(&dir.path().join("val.npz"), &[("x.npy", npy_bytes(&counts(&[3, 2, 4, 2]))), ("y.npy", npy_bytes(&counts(&[3, 1, 4, 2])))]);
     let e = msg(read_stssl(dir.path(), 2, 2, 60));
     assert!(e.contains("`x_offsets`") && e.contains("x, y"), "{e}");
-    write_zip(
-        &dir.path().join("val.npz"),
-        &[("x.npy", npy_bytes(&counts(&[3, 2, 8])))],
-    );
+    write_zip(&dir.path().join("val.npz"), &[("x.npy", npy_bytes(&counts(&[3, 2, 8])))]);
     assert!(msg(read_stssl(dir.path(), 2, 2, 60)).contains("(N, Lx, R, 2)"));
 }
 
@@ -595,32 +412,18 @@ fn nyc69_dir(z: usize, hours: usize, csv_line_end: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let half: Array2<f64> = counts(&[2 * hours, z * 2]).into_dimensionality().unwrap();
-    let (inflow, outflow) = (
-        half.slice(s![.., 0..z]).to_owned(),
-        half.slice(s![.., z..]).to_owned(),
-    );
-    let hourly = |a: &Array2<f64>| {
-        Array2::from_shape_fn((hours, z), |(t, j)| a[[2 * t, j]] + a[[2 * t + 1, j]])
-    };
+    let (inflow, outflow) = (half.slice(s![.., 0..z]).to_owned(), half.slice(s![.., z..]).to_owned());
+    let hourly = |a: &Array2<f64>| Array2::from_shape_fn((hours, z), |(t, j)| a[[2 * t, j]] + a[[2 * t + 1, j]]);
     let both = ndarray::stack(Axis(2), &[hourly(&inflow).view(), hourly(&outflow).view()]).unwrap();
     for (folder, stem) in [("data-NYCBike", "NYCbike"), ("data-NYCTaxi", "NYCtaxi")] {
         let base = root.join(folder);
         std::fs::create_dir_all(base.join("60min")).unwrap();
         std::fs::create_dir_all(base.join("30min")).unwrap();
         let name = |kind: &str| format!("201901-202012-{stem}-{kind}.npz");
-        write_zip(
-            &base.join("60min").join(name("inoutflow")),
-            &[("arr_0.npy", npy_bytes(&both))],
-        );
+        write_zip(&base.join("60min").join(name("inoutflow")), &[("arr_0.npy", npy_bytes(&both))]);
         // The real 30-minute files are Fortran-ordered.
-        write_zip(
-            &base.join("30min").join(name("inflow")),
-            &[("arr_0.npy", npy_bytes(&fortran(&inflow)))],
-        );
-        write_zip(
-            &base.join("30min").join(name("outflow")),
-            &[("arr_0.npy", npy_bytes(&fortran(&outflow)))],
-        );
+        write_zip(&base.join("30min").join(name("inflow")), &[("arr_0.npy", npy_bytes(&fortran(&inflow)))]);
+        write_zip(&base.join("30min").join(name("outflow")), &[("arr_0.npy", npy_bytes(&fortran(&outflow)))]);
     }
     let adj = Array2::from_shape_fn((z, z), |(i, j)| if i.abs_diff(j) == 1 { 1 } else { 0 });
     write_adj(root, &adj, csv_line_end);
@@ -633,12 +436,7 @@ fn write_adj(root: &Path, adj: &Array2<i32>, end: &str) {
     let n = adj.ncols();
     let mut text = (0..n).map(|i| i.to_string()).collect::<Vec<_>>().join(",") + end;
     for row in adj.rows() {
-        text += &(row
-            .iter()
-            .map(|v| v.to_string())
-            .collect::<Vec<_>>()
-            .join(",")
-            + end);
+        text += &(row.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",") + end);
     }
     std::fs::write(dir.join("W_adj_matrix.csv"), text).unwrap();
 }
@@ -651,9 +449,7 @@ fn nyc69_small_folder() {
         assert_eq!(c.flow.dim(), (30, 5, 2));
         assert_eq!(c.channels, vec![Channel::Dropoff, Channel::Pickup]);
         assert_eq!(c.start_hour_of_week, Some(NYC69_START_HOUR_OF_WEEK));
-        let Layout::Graph { adjacency, .. } = &c.layout else {
-            panic!()
-        };
+        let Layout::Graph { adjacency, .. } = &c.layout else { panic!() };
         assert_eq!(adjacency.sum(), 8.0);
         assert_eq!(adjacency[[1, 2]], 1.0);
         let h = read_nyc69_interval(dir.path(), "bike", 30).unwrap();
@@ -661,10 +457,7 @@ fn nyc69_small_folder() {
         assert_eq!(h.resample(60).unwrap().flow, c.flow);
     }
     let dir = nyc69_dir(5, 30, "\n");
-    assert!(matches!(
-        read_nyc69(dir.path(), "car"),
-        Err(DataError::Spec { .. })
-    ));
+    assert!(matches!(read_nyc69(dir.path(), "car"), Err(DataError::Spec { .. })));
     assert!(msg(read_nyc69_interval(dir.path(), "taxi", 15)).contains("30 or 60"));
 }
 
@@ -704,17 +497,8 @@ fn crosstres_small_folder() {
     write_npy(city.join("BikeDC_pickup.npy"), &pick).unwrap();
     write_npy(city.join("BikeDC_dropoff.npy"), &drop.mapv(|v| v as f32)).unwrap();
     let c = read_crosstres(dir.path(), "DC", "bike").unwrap();
-    assert_eq!(
-        (c.flow.dim(), c.name.as_str(), c.interval_min),
-        ((6, 6, 2), "DC-bike", 60)
-    );
-    assert_eq!(
-        c.layout,
-        Layout::Grid {
-            height: 3,
-            width: 2
-        }
-    );
+    assert_eq!((c.flow.dim(), c.name.as_str(), c.interval_min), ((6, 6, 2), "DC-bike", 60));
+    assert_eq!(c.layout, Layout::Grid { height: 3, width: 2 });
     assert_eq!(c.flow[[4, 2 * 2 + 1, 0]], pick[[4, 2, 1]] as f32);
     assert_eq!(c.flow[[4, 2 * 2 + 1, 1]], drop[[4, 2, 1]] as f32);
     assert!(c.poi.is_none());
@@ -736,10 +520,7 @@ fn crosstres_small_folder() {
     neg[[1, 1, 1]] = -1.0;
     write_npy(city.join("BikeDC_dropoff.npy"), &neg).unwrap();
     let e = msg(read_crosstres(dir.path(), "DC", "bike"));
-    assert!(
-        e.contains("step 1, region 3, channel 1") && e.contains("BikeDC_dropoff.npy"),
-        "{e}"
-    );
+    assert!(e.contains("step 1, region 3, channel 1") && e.contains("BikeDC_dropoff.npy"), "{e}");
 }
 
 // ---------------------------------------------------------------- plain arrays
@@ -754,46 +535,21 @@ fn plain_axis_orders() {
     let p = dir.path().join("a.npy");
     write_npy(&p, &thwc).unwrap();
     let c = read_plain(&p, None, "THWC", 60, two.clone()).unwrap();
-    assert_eq!(
-        (c.flow.clone(), c.layout.clone()),
-        (
-            expect.clone(),
-            Layout::Grid {
-                height: 2,
-                width: 3
-            }
-        )
-    );
+    assert_eq!((c.flow.clone(), c.layout.clone()), (expect.clone(), Layout::Grid { height: 2, width: 3 }));
 
     let tchw = thwc.view().permuted_axes(IxDyn(&[0, 3, 1, 2])).to_owned();
     let p = dir.path().join("b.npz");
-    write_zip(
-        &p,
-        &[
-            ("data.npy", npy_bytes(&tchw)),
-            ("other.npy", npy_bytes(&Array1::<f64>::zeros(2))),
-        ],
-    );
-    assert_eq!(
-        read_plain(&p, Some("data"), "tchw", 60, two.clone())
-            .unwrap()
-            .flow,
-        expect
-    );
+    write_zip(&p, &[("data.npy", npy_bytes(&tchw)), ("other.npy", npy_bytes(&Array1::<f64>::zeros(2)))]);
+    assert_eq!(read_plain(&p, Some("data"), "tchw", 60, two.clone()).unwrap().flow, expect);
     let e = msg(read_plain(&p, None, "TCHW", 60, two.clone()));
-    assert!(
-        e.contains("give a key") && e.contains("data") && e.contains("other"),
-        "{e}"
-    );
+    assert!(e.contains("give a key") && e.contains("data") && e.contains("other"), "{e}");
 
     let trc = expect.mapv(|v| v as f64);
     let p = dir.path().join("c.npz");
     write_zip(&p, &[("flow.npy", npy_bytes(&trc))]);
     let c = read_plain(&p, None, "TRC", 30, two.clone()).unwrap();
     assert_eq!(c.flow, expect);
-    assert!(
-        matches!(&c.layout, Layout::Graph { adjacency, coords: None } if adjacency.dim() == (6, 6))
-    );
+    assert!(matches!(&c.layout, Layout::Graph { adjacency, coords: None } if adjacency.dim() == (6, 6)));
 
     let tr = trc.index_axis(Axis(2), 1).to_owned();
     let p = dir.path().join("d.npy");
@@ -803,20 +559,13 @@ fn plain_axis_orders() {
     assert_eq!(c.flow.index_axis(Axis(2), 0), expect.index_axis(Axis(2), 1));
     let rt = tr.t().to_owned();
     write_npy(&p, &rt).unwrap();
-    assert_eq!(
-        read_plain(&p, None, "RT", 60, vec![Channel::Other])
-            .unwrap()
-            .flow,
-        c.flow
-    );
+    assert_eq!(read_plain(&p, None, "RT", 60, vec![Channel::Other]).unwrap().flow, c.flow);
 }
 
 /// `(T, H, W, C)` -> `[T, H*W, C]` as f32, the reference permutation.
 fn read_metast_like(a: &ArrayD<f64>) -> Array3<f32> {
     let sh = a.shape();
-    a.mapv(|v| v as f32)
-        .into_shape_with_order((sh[0], sh[1] * sh[2], sh[3]))
-        .unwrap()
+    a.mapv(|v| v as f32).into_shape_with_order((sh[0], sh[1] * sh[2], sh[3])).unwrap()
 }
 
 #[test]
@@ -830,31 +579,16 @@ fn plain_errors() {
     assert!(msg(read_plain(&p, None, "HWCR", 60, two())).contains("no time axis"));
     assert!(msg(read_plain(&p, None, "THRC", 60, two())).contains("either `R` or both"));
     let e = read_plain(&p, None, "TRC", 60, two()).unwrap_err();
-    assert!(
-        matches!(&e, DataError::Shape { found, .. } if found == &vec![4, 2, 3, 2]),
-        "{e:?}"
-    );
+    assert!(matches!(&e, DataError::Shape { found, .. } if found == &vec![4, 2, 3, 2]), "{e:?}");
     assert!(e.to_string().contains("rank 3 for axes `TRC`"));
     let e = msg(read_plain(&p, None, "THWC", 60, vec![Channel::Other]));
-    assert!(
-        e.contains("a.npy") && e.contains("1 channel names given for 2 channels"),
-        "{e}"
-    );
+    assert!(e.contains("a.npy") && e.contains("1 channel names given for 2 channels"), "{e}");
     assert!(msg(read_plain(&p, Some("x"), "THWC", 60, two())).contains("key `x` given for a .npy"));
     let p2 = dir.path().join("a.csv");
     std::fs::write(&p2, "1,2").unwrap();
     assert!(msg(read_plain(&p2, None, "TR", 60, two())).contains("expected a .npy or .npz"));
     let p3 = dir.path().join("b.npz");
     write_zip(&p3, &[("flow.npy", npy_bytes(&counts(&[4, 6])))]);
-    let e = msg(read_plain(
-        &p3,
-        Some("volume"),
-        "TR",
-        60,
-        vec![Channel::Other],
-    ));
-    assert!(
-        e.contains("missing key `volume`") && e.contains("keys present: flow"),
-        "{e}"
-    );
+    let e = msg(read_plain(&p3, Some("volume"), "TR", 60, vec![Channel::Other]));
+    assert!(e.contains("missing key `volume`") && e.contains("keys present: flow"), "{e}");
 }

@@ -1,8 +1,7 @@
 //! Tests of the synthetic multi-city generator.
 use ndarray::{Array2, Array3, Axis};
 use urbancast_data::synthetic::{
-    self, NUM_POI, NUM_TYPES, RegionType, SyntheticConfig, TYPE_NAMES, generate, generate_with_types, preset,
-    preset_names, write_crosstres,
+    self, NUM_POI, NUM_TYPES, RegionType, SyntheticConfig, TYPE_NAMES, generate, generate_with_types, preset, preset_names, write_crosstres,
 };
 use urbancast_data::{Channel, DataError, Layout};
 

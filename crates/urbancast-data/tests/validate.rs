@@ -23,7 +23,10 @@ fn protocol_defaults_pass_and_bad_keys_are_named() {
         (Protocol { val_days: 0, ..d.clone() }, "protocol.val_days must be at least 1 (got 0)"),
         (Protocol { short_test_frac: 0.0, ..d.clone() }, "protocol.short_test_frac must lie in (0, 1) (got 0)"),
         (Protocol { short_val_frac: 1.0, ..d.clone() }, "protocol.short_val_frac must lie in (0, 1) (got 1)"),
-        (Protocol { short_test_frac: 0.6, short_val_frac: 0.5, ..d.clone() }, "protocol.short_val_frac plus short_test_frac must be below 1"),
+        (
+            Protocol { short_test_frac: 0.6, short_val_frac: 0.5, ..d.clone() },
+            "protocol.short_val_frac plus short_test_frac must be below 1",
+        ),
     ];
     for (p, want) in cases {
         let e = err(p.validate_at("protocol."));
@@ -79,7 +82,10 @@ fn synthetic_city_errors_name_the_city_and_the_key() {
         (SyntheticConfig { noise: -1.0, ..d.clone() }, "spec `metro`: noise must lie in [0, 5] (got -1)"),
         (SyntheticConfig { start_hour_of_week: 168, ..d.clone() }, "spec `metro`: start_hour_of_week must lie in [0, 168) (got 168)"),
         (SyntheticConfig { type_mix: [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0], ..d.clone() }, "spec `metro`: type_mix must give some land type"),
-        (SyntheticConfig { type_mix: [-1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0], ..d.clone() }, "spec `metro`: type_mix[0] (residential) must be at least 0 (got -1)"),
+        (
+            SyntheticConfig { type_mix: [-1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0], ..d.clone() },
+            "spec `metro`: type_mix[0] (residential) must be at least 0 (got -1)",
+        ),
         (SyntheticConfig { days: 100_000, ..d.clone() }, "spec `metro`: days x height"),
     ];
     for (c, want) in cases {

@@ -52,7 +52,15 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Median milliseconds of `iters` optimiser steps (after `warmup`) of `obj` on fixed batches.
-fn time_steps<O: GraphLoss>(mut model: O::Model, obj: &mut O, data: &GraphPrepared, batch: usize, warmup: usize, iters: usize, dev: &Device) -> Result<f64> {
+fn time_steps<O: GraphLoss>(
+    mut model: O::Model,
+    obj: &mut O,
+    data: &GraphPrepared,
+    batch: usize,
+    warmup: usize,
+    iters: usize,
+    dev: &Device,
+) -> Result<f64> {
     let mut stepper = Stepper::new(&LightstConfig::default().teacher_train.spec("bench", 0).optim, 5.0);
     let starts: Vec<usize> = data.train.clone().cycle().take(batch).collect();
     let batch = Batch::new(data, &starts, dev);
@@ -94,6 +102,11 @@ pub fn bench_lightst(nodes: usize, batch: usize, warmup: usize, iters: usize, de
         batch,
         iters,
         teacher: ModelBench { params: teacher.num_params(), train_step_ms: teacher_step, distilled_train_step_ms: None, inference: t_inf },
-        student: ModelBench { params: student.num_params(), train_step_ms: student_step, distilled_train_step_ms: Some(distilled_step), inference: s_inf },
+        student: ModelBench {
+            params: student.num_params(),
+            train_step_ms: student_step,
+            distilled_train_step_ms: Some(distilled_step),
+            inference: s_inf,
+        },
     })
 }

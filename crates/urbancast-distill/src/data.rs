@@ -61,7 +61,11 @@ impl DataSpec {
             Some("all") => (0..g.num_features()).collect(),
             Some(list) => list
                 .split(',')
-                .map(|t| t.trim().parse::<usize>().map_err(|_| anyhow::anyhow!("--targets: `{t}` is not a feature index (features: {:?})", g.features)))
+                .map(|t| {
+                    t.trim()
+                        .parse::<usize>()
+                        .map_err(|_| anyhow::anyhow!("--targets: `{t}` is not a feature index (features: {:?})", g.features))
+                })
                 .collect::<Result<_>>()?,
         };
         Ok(prepare_graph(&g, &protocol)?)

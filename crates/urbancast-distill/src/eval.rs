@@ -16,10 +16,7 @@ pub const REPORT_AT: [usize; 3] = [3, 6, 12];
 
 fn to_array(t: Tensor<4>) -> anyhow::Result<Array4<f32>> {
     let dims = t.dims();
-    let v: Vec<f32> = t
-        .into_data()
-        .try_into_vec::<f32>()
-        .map_err(|e| anyhow::anyhow!("reading predictions: {e:?}"))?;
+    let v: Vec<f32> = t.into_data().try_into_vec::<f32>().map_err(|e| anyhow::anyhow!("reading predictions: {e:?}"))?;
     Ok(Array4::from_shape_vec(dims, v)?)
 }
 
@@ -72,10 +69,8 @@ pub fn sample_series(
     let device = device.clone().inner();
     let starts: Vec<usize> = range.take(len).collect();
     let h = horizon_step.clamp(1, data.horizon) - 1;
-    let mut out: Vec<SeriesSample> = nodes
-        .iter()
-        .map(|&node| SeriesSample { node, horizon_step: h + 1, truth: vec![], pred: vec![] })
-        .collect();
+    let mut out: Vec<SeriesSample> =
+        nodes.iter().map(|&node| SeriesSample { node, horizon_step: h + 1, truth: vec![], pred: vec![] }).collect();
     for chunk in starts.chunks(64) {
         let b = Batch::new(data, chunk, &device);
         let pred = to_array(denorm.apply(predict(&b)?))?;

@@ -3,7 +3,9 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use urbancast_data::graph::{GraphProtocol, SensorGraph, SyntheticGraphConfig, read_los_loop, read_nyc69_graph, read_sz_taxi, synthetic_sensor_graph};
+use urbancast_data::graph::{
+    GraphProtocol, SensorGraph, SyntheticGraphConfig, read_los_loop, read_nyc69_graph, read_sz_taxi, synthetic_sensor_graph,
+};
 
 use crate::report::RunRecord;
 

@@ -79,13 +79,7 @@ pub fn prediction_kd(student: Tensor<4>, teacher: Tensor<4>, weights: Option<Ten
 ///
 /// The loss is the mean of `ℓ_i` over groups and items, weighted by `item_weights` `[G, M]`
 /// when given.
-pub fn weighted_info_nce(
-    anchor: Tensor<3>,
-    target: Tensor<3>,
-    tau: f32,
-    threshold: f32,
-    item_weights: Option<Tensor<2>>,
-) -> Tensor<1> {
+pub fn weighted_info_nce(anchor: Tensor<3>, target: Tensor<3>, tau: f32, threshold: f32, item_weights: Option<Tensor<2>>) -> Tensor<1> {
     let [g, m, _] = anchor.dims();
     let device = anchor.device();
     let s = l2_normalise(anchor);
@@ -162,11 +156,7 @@ pub fn adaptive_weights(
         score = Some(rel);
     }
     if matches!(mode, Adaptive::Smooth | Adaptive::Both) {
-        let nb: Vec<f32> = adjacency
-            .iter()
-            .enumerate()
-            .map(|(k, &a)| if a > 0.0 && k / n != k % n { 1.0 } else { 0.0 })
-            .collect();
+        let nb: Vec<f32> = adjacency.iter().enumerate().map(|(k, &a)| if a > 0.0 && k / n != k % n { 1.0 } else { 0.0 }).collect();
         let a = Tensor::<2>::from_data(TensorData::new(nb, [n, n]), &device);
         let deg = a.clone().sum_dim(1).clamp_min(1.0).reshape([1, n]);
         let h = l2_normalise(teacher_hidden);

@@ -33,7 +33,13 @@ pub fn train_teacher(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, devic
 }
 
 /// [`train_teacher`] keeping its log and checkpoints in `run` (and resuming from them).
-pub fn train_teacher_in(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, device: &Device, run: Option<&RunDir>) -> anyhow::Result<(Mtgnn, TrainLog)> {
+pub fn train_teacher_in(
+    data: &GraphPrepared,
+    cfg: &LightstConfig,
+    seed: u64,
+    device: &Device,
+    run: Option<&RunDir>,
+) -> anyhow::Result<(Mtgnn, TrainLog)> {
     cfg.validate()?;
     let model = new_teacher(data, &cfg.teacher, device, seed)?;
     let mut obj = TeacherObjective::new(data, device);

@@ -51,21 +51,14 @@ pub fn summary_table(records: &[RunRecord]) -> String {
     let mut teacher_ms: BTreeMap<(String, u64), f64> = BTreeMap::new();
     for r in records {
         for m in &r.results {
-            groups
-                .entry((r.dataset.clone(), order(&m.model)))
-                .or_insert_with(|| (m.model.clone(), vec![]))
-                .1
-                .push(m);
+            groups.entry((r.dataset.clone(), order(&m.model))).or_insert_with(|| (m.model.clone(), vec![])).1.push(m);
             if m.model == "teacher" {
                 teacher_ms.insert((r.dataset.clone(), r.seed), m.time.batch64_ms);
             }
         }
     }
-    let horizons: Vec<usize> = records
-        .first()
-        .and_then(|r| r.results.first())
-        .map(|m| m.test.horizons.iter().map(|h| h.0).collect())
-        .unwrap_or_default();
+    let horizons: Vec<usize> =
+        records.first().and_then(|r| r.results.first()).map(|m| m.test.horizons.iter().map(|h| h.0).collect()).unwrap_or_default();
     let mut head = "| dataset | model | seeds |".to_string();
     let mut rule = "|---|---|---|".to_string();
     for h in horizons.iter().map(|h| format!("@{h}")).chain(["avg".to_string()]) {

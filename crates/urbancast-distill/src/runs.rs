@@ -23,7 +23,15 @@ use crate::train::TrainLog;
 ///
 /// Each training keeps its `train-log.jsonl` and checkpoints in `out/train/{teacher, student,
 /// distilled}`; with `resume` they continue from there (finished ones are loaded).
-pub fn run_all(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, device: &Device, out: &Path, reps: usize, resume: bool) -> Result<(RunRecord, String)> {
+pub fn run_all(
+    data: &GraphPrepared,
+    cfg: &LightstConfig,
+    seed: u64,
+    device: &Device,
+    out: &Path,
+    reps: usize,
+    resume: bool,
+) -> Result<(RunRecord, String)> {
     let ad = device.clone().autodiff();
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let (teacher, tlog) = train_teacher_in(data, cfg, seed, &ad, Some(&run_dir(out, "teacher", resume)))?;
@@ -53,7 +61,14 @@ pub fn run_all(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, device: &De
 
 /// Trains the MTGNN teacher on an autodiff `device` and writes `out/teacher.bpk` and
 /// `out/teacher-log.json`.
-pub fn train_teacher_into(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, device: &Device, out: &Path, resume: bool) -> Result<TrainLog> {
+pub fn train_teacher_into(
+    data: &GraphPrepared,
+    cfg: &LightstConfig,
+    seed: u64,
+    device: &Device,
+    out: &Path,
+    resume: bool,
+) -> Result<TrainLog> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let (model, log) = train_teacher_in(data, cfg, seed, device, Some(&run_dir(out, "teacher", resume)))?;
     save_mtgnn(&model, out.join("teacher.bpk"))?;
@@ -68,7 +83,15 @@ pub fn student_name(distill: bool) -> &'static str {
 
 /// Trains the MLP student on an autodiff `device`, distilled from `out/teacher.bpk` when
 /// `distill`, and writes `out/<name>.bpk` and `out/<name>-log.json` ([`student_name`]).
-pub fn train_student_into(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, device: &Device, out: &Path, distill: bool, resume: bool) -> Result<TrainLog> {
+pub fn train_student_into(
+    data: &GraphPrepared,
+    cfg: &LightstConfig,
+    seed: u64,
+    device: &Device,
+    out: &Path,
+    distill: bool,
+    resume: bool,
+) -> Result<TrainLog> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let teacher = if distill {
         let path = out.join("teacher.bpk");

@@ -149,7 +149,8 @@ impl<O: GraphLoss> Objective for Windows<'_, O> {
 
     fn validate(&mut self, model: &O::Model) -> anyhow::Result<Validation> {
         let inner = &*self.inner;
-        let report = evaluate(|b| inner.predict(model, b), self.data, self.data.val.clone(), self.batch.max(64), &self.denorm, &self.device)?;
+        let report =
+            evaluate(|b| inner.predict(model, b), self.data, self.data.val.clone(), self.batch.max(64), &self.denorm, &self.device)?;
         Ok(Validation::score(report.average.mae))
     }
 

@@ -66,9 +66,13 @@ impl StudentSettings {
     /// [`StudentSettings::validate`] with keys prefixed by `prefix` (e.g. `"student."`).
     pub fn validate_at(&self, prefix: &str) -> Result<()> {
         let c = Checker::new(prefix);
-        for (name, v) in
-            [("embed_dim", self.embed_dim), ("node_dim", self.node_dim), ("tod_dim", self.tod_dim), ("dow_dim", self.dow_dim), ("layers", self.layers)]
-        {
+        for (name, v) in [
+            ("embed_dim", self.embed_dim),
+            ("node_dim", self.node_dim),
+            ("tod_dim", self.tod_dim),
+            ("dow_dim", self.dow_dim),
+            ("layers", self.layers),
+        ] {
             c.at_least(name, v, 1)?;
         }
         c.in_range("dropout", self.dropout, 0.0..1.0)?;

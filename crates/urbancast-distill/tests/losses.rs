@@ -79,13 +79,9 @@ fn info_nce_matches_direct_computation() {
     }
     let w: Vec<f32> = lcg(3, g * m).iter().map(|x| x.abs() + 0.1).collect();
     for (tau, thr, weights) in [(0.05, 0.9, None), (0.5, 0.3, Some(&w[..])), (1.0, -1.0, Some(&w[..]))] {
-        let got = vals(weighted_info_nce(
-            t(s.clone(), [g, m, d]),
-            t(tt.clone(), [g, m, d]),
-            tau,
-            thr,
-            weights.map(|w| t(w.to_vec(), [g, m])),
-        ))[0] as f64;
+        let got =
+            vals(weighted_info_nce(t(s.clone(), [g, m, d]), t(tt.clone(), [g, m, d]), tau, thr, weights.map(|w| t(w.to_vec(), [g, m]))))[0]
+                as f64;
         let want = direct_info_nce(&s, &tt, g, m, d, tau, thr, weights);
         assert!((got - want).abs() < 1e-3 * want.abs().max(1.0), "tau {tau} thr {thr}: {got} vs {want}");
     }

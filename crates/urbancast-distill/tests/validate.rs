@@ -17,7 +17,10 @@ fn parts_name_their_keys() {
     for (c, want) in [
         (TeacherSettings { top_k: 0, ..t.clone() }, "teacher.top_k must be at least 1 (got 0)"),
         (TeacherSettings { conv_channels: 0, ..t.clone() }, "teacher.conv_channels must be at least 1 (got 0)"),
-        (TeacherSettings { conv_channels: 6, ..t.clone() }, "teacher.conv_channels must be a multiple of 4, one share per inception kernel (got 6)"),
+        (
+            TeacherSettings { conv_channels: 6, ..t.clone() },
+            "teacher.conv_channels must be a multiple of 4, one share per inception kernel (got 6)",
+        ),
         (TeacherSettings { layers: 0, ..t.clone() }, "teacher.layers must be at least 1 (got 0)"),
         (TeacherSettings { dropout: 1.0, ..t.clone() }, "teacher.dropout must lie in [0, 1) (got 1)"),
     ] {

@@ -55,12 +55,7 @@ pub struct PrecisionRecallF1 {
 /// Checks the common inputs: non-empty, same length, no NaN score.
 fn check(what: &str, scores: &[f64], labels: &[bool]) -> Result<()> {
     ensure!(!scores.is_empty(), "{what}: no scores given");
-    ensure!(
-        scores.len() == labels.len(),
-        "{what}: {} scores but {} labels (one label per score is needed)",
-        scores.len(),
-        labels.len()
-    );
+    ensure!(scores.len() == labels.len(), "{what}: {} scores but {} labels (one label per score is needed)", scores.len(), labels.len());
     if let Some(i) = scores.iter().position(|s| s.is_nan()) {
         bail!("{what}: score at position {i} is NaN");
     }

@@ -104,21 +104,13 @@ impl HorizonAccumulator {
         let mut all = Sums::default();
         self.per_step.iter().for_each(|s| all.merge(s));
         ensure!(all.n > 0, "no observed entries to score (empty input or all truths missing)");
-        Ok(HorizonReport {
-            horizons: report_at.iter().map(|&k| (k, self.per_step[k - 1].stats())).collect(),
-            average: all.stats(),
-        })
+        Ok(HorizonReport { horizons: report_at.iter().map(|&k| (k, self.per_step[k - 1].stats())).collect(), average: all.stats() })
     }
 }
 
 /// One-shot version of [`HorizonAccumulator`]: `pred` and `truth` `[S, H, N, C]` in raw units.
 /// Fails on a shape mismatch, an empty array, or a step in `report_at` outside `1..=H`.
-pub fn horizon_metrics(
-    pred: ArrayView4<f32>,
-    truth: ArrayView4<f32>,
-    zero_is_missing: bool,
-    report_at: &[usize],
-) -> Result<HorizonReport> {
+pub fn horizon_metrics(pred: ArrayView4<f32>, truth: ArrayView4<f32>, zero_is_missing: bool, report_at: &[usize]) -> Result<HorizonReport> {
     ensure!(pred.shape() == truth.shape(), "prediction shape {:?} != truth shape {:?}", pred.shape(), truth.shape());
     ensure!(!pred.is_empty(), "empty prediction array of shape {:?}", pred.shape());
     let mut acc = HorizonAccumulator::new(pred.dim().1, zero_is_missing);

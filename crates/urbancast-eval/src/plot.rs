@@ -13,7 +13,10 @@ use plotters::style::colors::colormaps::ViridisRGB;
 /// Where regions sit on the map.
 #[derive(Debug, Clone)]
 pub enum MapLayout {
-    Grid { height: usize, width: usize },
+    Grid {
+        height: usize,
+        width: usize,
+    },
     /// Zones with coordinates (x = lon, y = lat).
     Points(Vec<(f64, f64)>),
     /// Zones without coordinates: drawn as tiles in index order.
@@ -99,7 +102,14 @@ fn tick(v: f64, lo: f64, hi: f64) -> String {
     }
 }
 
-fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, path: &Path, title: &str, bar_label: &str, layout: &MapLayout, values: &[f64]) -> Result<()>
+fn draw<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    path: &Path,
+    title: &str,
+    bar_label: &str,
+    layout: &MapLayout,
+    values: &[f64],
+) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
@@ -107,10 +117,14 @@ where
     let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
     let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let (lo, hi) = if finite.is_empty() { (0.0, 1.0) } else if hi > lo { (lo, hi) } else { (lo, lo + 1.0) };
-    let colour = |v: f64| -> RGBColor {
-        if v.is_finite() { ViridisRGB::get_color_normalized(v, lo, hi) } else { RGBColor(200, 200, 200) }
+    let (lo, hi) = if finite.is_empty() {
+        (0.0, 1.0)
+    } else if hi > lo {
+        (lo, hi)
+    } else {
+        (lo, lo + 1.0)
     };
+    let colour = |v: f64| -> RGBColor { if v.is_finite() { ViridisRGB::get_color_normalized(v, lo, hi) } else { RGBColor(200, 200, 200) } };
     let (map_area, bar_area) = root.split_horizontally(730);
     let mut builder = ChartBuilder::on(&map_area);
     builder.margin(15);
@@ -155,9 +169,7 @@ where
             if text {
                 chart.configure_mesh().disable_mesh().draw().map_err(err(path))?;
             }
-            chart
-                .draw_series(pts.iter().zip(values).map(|(p, v)| Circle::new(*p, 9, colour(*v).filled())))
-                .map_err(err(path))?;
+            chart.draw_series(pts.iter().zip(values).map(|(p, v)| Circle::new(*p, 9, colour(*v).filled()))).map_err(err(path))?;
         }
         MapLayout::Tiles => {
             let n = values.len().max(1);

@@ -65,7 +65,13 @@ where
     let finite: Vec<f64> = all.map(|&v| v as f64).filter(|v| v.is_finite()).collect();
     let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let (lo, hi) = if finite.is_empty() { (0.0, 1.0) } else if hi > lo { (lo, hi) } else { (lo - 0.5, lo + 0.5) };
+    let (lo, hi) = if finite.is_empty() {
+        (0.0, 1.0)
+    } else if hi > lo {
+        (lo, hi)
+    } else {
+        (lo - 0.5, lo + 0.5)
+    };
     let pad = (hi - lo) * 0.05;
     let len = p.preds.iter().map(|(_, s)| s.len()).chain([p.truth.len()]).max().unwrap_or(0).max(2);
     let mut builder = ChartBuilder::on(&area);
@@ -75,13 +81,7 @@ where
     }
     let mut chart = builder.build_cartesian_2d(0f64..(len - 1) as f64, lo - pad..hi + pad).map_err(err(path))?;
     if text {
-        chart
-            .configure_mesh()
-            .x_desc(labels.0)
-            .y_desc(labels.1)
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()
-            .map_err(err(path))?;
+        chart.configure_mesh().x_desc(labels.0).y_desc(labels.1).light_line_style(RGBColor(235, 235, 235)).draw().map_err(err(path))?;
     }
     let points = |s: &[f32]| -> Vec<(f64, f64)> {
         s.iter().enumerate().filter(|(_, v)| v.is_finite()).map(|(i, &v)| (i as f64, v as f64)).collect()

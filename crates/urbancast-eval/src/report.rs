@@ -88,7 +88,8 @@ pub fn table(summary: &[SummaryRow]) -> String {
     let chans: Vec<String> = summary.first().map(|s| s.per_channel.iter().map(|c| c.0.clone()).collect()).unwrap_or_default();
     let tw = summary.iter().map(|s| s.target.chars().count()).chain([14]).max().unwrap_or(14);
     let mw = summary.iter().map(|s| s.method.chars().count()).chain([12]).max().unwrap_or(12);
-    let mut header = format!("{:<tw$} {:>4} {:<mw$} {:>5} {:>17} {:>17} {:>17}", "target", "days", "method", "seeds", "RMSE", "MAE", "MAPE%");
+    let mut header =
+        format!("{:<tw$} {:>4} {:<mw$} {:>5} {:>17} {:>17} {:>17}", "target", "days", "method", "seeds", "RMSE", "MAE", "MAPE%");
     for c in &chans {
         let _ = write!(header, " {:>12} {:>12}", format!("RMSE:{c}"), format!("MAE:{c}"));
     }
@@ -139,7 +140,20 @@ pub fn write_results(dir: &Path, rows: &[ResultRow]) -> Result<Vec<SummaryRow>> 
     write("summary.json", serde_json::to_string_pretty(&summary)?)?;
 
     let mut w = csv::Writer::from_writer(vec![]);
-    w.write_record(["method", "sources", "target", "days", "seed", "channel", "rmse", "mae", "mape", "train_samples", "test_samples", "seconds"])?;
+    w.write_record([
+        "method",
+        "sources",
+        "target",
+        "days",
+        "seed",
+        "channel",
+        "rmse",
+        "mae",
+        "mape",
+        "train_samples",
+        "test_samples",
+        "seconds",
+    ])?;
     for r in rows {
         let mut emit = |ch: &str, s: &crate::metrics::Scores| -> Result<()> {
             w.write_record([

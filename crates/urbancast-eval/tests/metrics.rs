@@ -5,14 +5,22 @@ use urbancast_eval::{mean_std, per_region_rmse, score};
 #[test]
 fn masked_rmse_mae_mape_match_hand_computation() {
     // 2 steps, 3 regions (region 2 inactive), 2 channels.
-    let truth = Array3::from_shape_vec((2, 3, 2), vec![
-        1.0, 0.0, 2.0, 4.0, 100.0, 100.0, //
-        3.0, 2.0, 0.0, 1.0, 100.0, 100.0,
-    ]).unwrap();
-    let pred = Array3::from_shape_vec((2, 3, 2), vec![
-        2.0, 1.0, 2.0, 2.0, 0.0, 0.0, //
-        1.0, 2.0, 1.0, 1.0, 0.0, 0.0,
-    ]).unwrap();
+    let truth = Array3::from_shape_vec(
+        (2, 3, 2),
+        vec![
+            1.0, 0.0, 2.0, 4.0, 100.0, 100.0, //
+            3.0, 2.0, 0.0, 1.0, 100.0, 100.0,
+        ],
+    )
+    .unwrap();
+    let pred = Array3::from_shape_vec(
+        (2, 3, 2),
+        vec![
+            2.0, 1.0, 2.0, 2.0, 0.0, 0.0, //
+            1.0, 2.0, 1.0, 1.0, 0.0, 0.0,
+        ],
+    )
+    .unwrap();
     let mask = [true, true, false];
     let names = vec!["pickup".to_string(), "dropoff".to_string()];
     let s = score(pred.view(), truth.view(), &mask, &names);

@@ -1,6 +1,6 @@
 //! Micro-timings of the grid spatial block at the benchmark shape (B*L = 192, 20x23).
-use std::time::Instant;
 use burn::tensor::{Device, Distribution, Tensor};
+use std::time::Instant;
 use urbancast_nn::spatial::GridBlock;
 
 fn main() {

@@ -1,6 +1,6 @@
 //! Inference latency at batch 1 (20x23 grid), for profiling.
-use std::time::Instant;
 use burn::tensor::{Device, Distribution, Tensor};
+use std::time::Instant;
 use urbancast_nn::{Space, SpatialKind, StNetConfig};
 
 fn main() {

@@ -58,23 +58,13 @@ impl Stats {
         s.sort_by(|a, b| a.total_cmp(b));
         let n = s.len();
         let median = if n % 2 == 1 { s[n / 2] } else { 0.5 * (s[n / 2 - 1] + s[n / 2]) };
-        Self {
-            median_ms: median,
-            mean_ms: s.iter().sum::<f64>() / n as f64,
-            min_ms: s[0],
-            max_ms: s[n - 1],
-            n,
-        }
+        Self { median_ms: median, mean_ms: s.iter().sum::<f64>() / n as f64, min_ms: s[0], max_ms: s[n - 1], n }
     }
 }
 
 impl std::fmt::Display for Stats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "median {:8.1} ms  mean {:8.1}  min {:8.1}  max {:8.1}",
-            self.median_ms, self.mean_ms, self.min_ms, self.max_ms
-        )
+        write!(f, "median {:8.1} ms  mean {:8.1}  min {:8.1}  max {:8.1}", self.median_ms, self.mean_ms, self.min_ms, self.max_ms)
     }
 }
 
@@ -144,13 +134,7 @@ fn mse<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> Tensor<1> {
 }
 
 /// Moves a model out of an `Option` slot, trains one step, puts it back.
-fn train_step(
-    slot: &mut Option<StNet>,
-    optim: &mut burn::optim::ModuleOptimizer,
-    x: &Tensor<4>,
-    y: &Tensor<3>,
-    space: &Space,
-) -> f32 {
+fn train_step(slot: &mut Option<StNet>, optim: &mut burn::optim::ModuleOptimizer, x: &Tensor<4>, y: &Tensor<3>, space: &Space) -> f32 {
     let model = slot.take().expect("model present");
     let out = model.forward(x.clone(), space).expect("bench shapes are valid");
     let loss = mse(out.pred, y.clone());
@@ -169,8 +153,7 @@ pub fn bench_stnet(opts: &BenchOpts) -> BenchReport {
     let r = h * w;
     let space = Space::grid(h, w);
     let threads = rayon::current_num_threads();
-    println!("stnet bench: burn-flex, {threads} threads, B={b}, grid {h}x{w}, warmup {}, iters {}",
-        opts.warmup, opts.iters);
+    println!("stnet bench: burn-flex, {threads} threads, B={b}, grid {h}x{w}, warmup {}, iters {}", opts.warmup, opts.iters);
     let mut results = vec![];
     for &c in &opts.channels {
         let cfg = StNetConfig::new(c);
@@ -199,12 +182,7 @@ pub fn bench_stnet(opts: &BenchOpts) -> BenchReport {
         println!("C={c} INFER B=1  :   {infer_single}");
         results.push(ChannelBench { channels: c, params, train_step: train, infer_batch, infer_single });
     }
-    BenchReport {
-        opts: opts.clone(),
-        threads,
-        backend: "burn-flex (CPU) + fused NHWC conv3x3 and LSTM ops".into(),
-        results,
-    }
+    BenchReport { opts: opts.clone(), threads, backend: "burn-flex (CPU) + fused NHWC conv3x3 and LSTM ops".into(), results }
 }
 
 /// Conv part vs LSTM+head split (first channel count of `opts`).
@@ -221,9 +199,7 @@ pub fn profile_stnet(opts: &BenchOpts) -> ProfileReport {
     let model = cfg.init(SpatialKind::Grid, &ad);
     let Spatial::Grid(grid) = model.spatial.clone() else { unreachable!() };
     let x = Tensor::<4>::random([b * l, h, w, c], Distribution::Uniform(0.0, 1.0), &ad);
-    let conv_fwd = |g: &crate::spatial::GridBlock, x: Tensor<4>| {
-        g.forward(x).reshape([b, l, r, k]).swap_dims(0, 1).reshape([l, b * r, k])
-    };
+    let conv_fwd = |g: &crate::spatial::GridBlock, x: Tensor<4>| g.forward(x).reshape([b, l, r, k]).swap_dims(0, 1).reshape([l, b * r, k]);
 
     // conv part train
     let tgt = Tensor::<3>::random([l, b * r, k], Distribution::Uniform(0.0, 1.0), &ad);
@@ -249,9 +225,7 @@ pub fn profile_stnet(opts: &BenchOpts) -> ProfileReport {
         fn forward(&self, seq: Tensor<3>) -> Tensor<2> {
             let hh = self.lstm.forward(seq);
             let z = Tensor::cat(vec![hh.clone(), hh], 1);
-            burn::tensor::activation::sigmoid(
-                self.fc2.forward(burn::tensor::activation::relu(self.fc1.forward(z))),
-            )
+            burn::tensor::activation::sigmoid(self.fc2.forward(burn::tensor::activation::relu(self.fc1.forward(z))))
         }
     }
     let head = Head { lstm: model.lstm.clone(), fc1: model.fc1.clone(), fc2: model.fc2.clone() };

@@ -5,10 +5,10 @@ use std::path::Path;
 
 use burn::module::Module;
 use burn::store::burn_pack::Reader;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use burn::store::{BurnpackStore, ModuleSnapshot};
 use burn::tensor::Device;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::error::{NnError, Result};
 use crate::stnet::{SpatialKind, StNet, StNetConfig};
@@ -28,11 +28,8 @@ pub fn save_stnet(model: &StNet, path: impl AsRef<Path>) -> Result<()> {
     }
     let config = serde_json::to_string(model.config()).map_err(|e| ckpt_err(path, e))?;
     let kind = serde_json::to_string(&model.kind()).map_err(|e| ckpt_err(path, e))?;
-    let mut store = BurnpackStore::from_file(path)
-        .auto_extension(false)
-        .overwrite(true)
-        .metadata(KEY_CONFIG, config)
-        .metadata(KEY_KIND, kind);
+    let mut store =
+        BurnpackStore::from_file(path).auto_extension(false).overwrite(true).metadata(KEY_CONFIG, config).metadata(KEY_KIND, kind);
     model.save_into(&mut store).map_err(|e| ckpt_err(path, e))
 }
 
@@ -44,12 +41,8 @@ pub fn read_stnet_meta(path: impl AsRef<Path>) -> Result<(StNetConfig, SpatialKi
     }
     let reader = Reader::from_file_exact(path).map_err(|e| ckpt_err(path, e))?;
     let meta = reader.metadata();
-    let get = |key: &str| {
-        meta.get(key)
-            .ok_or_else(|| ckpt_err(path, format!("not an urbancast ST-net checkpoint (no `{key}`)")))
-    };
-    let config: StNetConfig =
-        serde_json::from_str(get(KEY_CONFIG)?).map_err(|e| ckpt_err(path, e))?;
+    let get = |key: &str| meta.get(key).ok_or_else(|| ckpt_err(path, format!("not an urbancast ST-net checkpoint (no `{key}`)")));
+    let config: StNetConfig = serde_json::from_str(get(KEY_CONFIG)?).map_err(|e| ckpt_err(path, e))?;
     let kind: SpatialKind = serde_json::from_str(get(KEY_KIND)?).map_err(|e| ckpt_err(path, e))?;
     Ok((config, kind))
 }
@@ -87,10 +80,7 @@ fn apply<M: Module>(model: &mut M, path: &Path) -> Result<()> {
     let mut store = BurnpackStore::from_file(path).auto_extension(false);
     let res = model.load_from(&mut store).map_err(|e| ckpt_err(path, e))?;
     if !res.errors.is_empty() || !res.missing.is_empty() {
-        return Err(ckpt_err(
-            path,
-            format!("incompatible tensors: missing {:?}, errors {:?}", res.missing, res.errors),
-        ));
+        return Err(ckpt_err(path, format!("incompatible tensors: missing {:?}, errors {:?}", res.missing, res.errors)));
     }
     Ok(())
 }
@@ -103,10 +93,7 @@ pub fn save_module<M: Module, C: Serialize>(model: &M, key: &str, config: &C, pa
         std::fs::create_dir_all(dir).map_err(|e| ckpt_err(path, e))?;
     }
     let config = serde_json::to_string(config).map_err(|e| ckpt_err(path, e))?;
-    let mut store = BurnpackStore::from_file(path)
-        .auto_extension(false)
-        .overwrite(true)
-        .metadata(key, config);
+    let mut store = BurnpackStore::from_file(path).auto_extension(false).overwrite(true).metadata(key, config);
     model.save_into(&mut store).map_err(|e| ckpt_err(path, e))
 }
 
@@ -118,11 +105,8 @@ pub fn read_config<C: DeserializeOwned>(path: impl AsRef<Path>, key: &str, what:
         return Err(ckpt_err(path, "no such file"));
     }
     let reader = Reader::from_file_exact(path).map_err(|e| ckpt_err(path, e))?;
-    let json = reader
-        .metadata()
-        .get(key)
-        .ok_or_else(|| ckpt_err(path, format!("not an urbancast {what} checkpoint (no `{key}`)")))?
-        .clone();
+    let json =
+        reader.metadata().get(key).ok_or_else(|| ckpt_err(path, format!("not an urbancast {what} checkpoint (no `{key}`)")))?.clone();
     serde_json::from_str(&json).map_err(|e| ckpt_err(path, e))
 }
 

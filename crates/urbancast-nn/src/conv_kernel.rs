@@ -91,13 +91,7 @@ fn use_winograd(d: ConvDims) -> bool {
 }
 
 /// im2col + GEMM forward (any channel count).
-pub fn forward_im2col(
-    d: ConvDims,
-    x: &[f32],
-    weight: &[f32],
-    bias: Option<&[f32]>,
-    relu: bool,
-) -> Vec<f32> {
+pub fn forward_im2col(d: ConvDims, x: &[f32], weight: &[f32], bias: Option<&[f32]>, relu: bool) -> Vec<f32> {
     let p = d.pixels();
     let k = 9 * d.cin;
     assert_eq!(x.len(), p * d.cin);
@@ -166,14 +160,7 @@ pub struct ConvGrads {
 }
 
 /// Backward of [`forward`] given `dout [N, H, W, Cout]`.
-pub fn backward(
-    d: ConvDims,
-    x: &[f32],
-    weight: &[f32],
-    relu: bool,
-    dout: &[f32],
-    need_dx: bool,
-) -> ConvGrads {
+pub fn backward(d: ConvDims, x: &[f32], weight: &[f32], relu: bool, dout: &[f32], need_dx: bool) -> ConvGrads {
     let p = d.pixels();
     let k = 9 * d.cin;
     let co = d.cout;
@@ -215,9 +202,7 @@ pub fn backward(
         let bd = ConvDims { cin: co, cout: d.cin, ..d };
         let mut dx = forward(bd, dout, &wf, None, false);
         if relu {
-            dx.par_chunks_mut(PIX * d.cin)
-                .zip(x.par_chunks(PIX * d.cin))
-                .for_each(|(g, v)| relu_mask(g, v));
+            dx.par_chunks_mut(PIX * d.cin).zip(x.par_chunks(PIX * d.cin)).for_each(|(g, v)| relu_mask(g, v));
         }
         dx
     });

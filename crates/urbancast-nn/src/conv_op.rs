@@ -89,18 +89,14 @@ fn flex_conv(x: FlexTensor, w: FlexTensor, b: FlexTensor, relu: bool) -> FlexTen
 
 /// Runs the fused conv when all tensors live on Flex (plain or autodiff); `None` otherwise.
 pub(crate) fn try_fused(x: &Tensor<4>, w: &Tensor<2>, b: &Tensor<1>, relu: bool) -> Option<Tensor<4>> {
-    if let (Ok(x), Ok(w), Ok(b)) = (
-        x.clone().try_into_primitive::<Ad>(),
-        w.clone().try_into_primitive::<Ad>(),
-        b.clone().try_into_primitive::<Ad>(),
-    ) {
+    if let (Ok(x), Ok(w), Ok(b)) =
+        (x.clone().try_into_primitive::<Ad>(), w.clone().try_into_primitive::<Ad>(), b.clone().try_into_primitive::<Ad>())
+    {
         return Some(Tensor::from_primitive::<Ad>(autodiff_conv(x, w, b, relu)));
     }
-    if let (Ok(x), Ok(w), Ok(b)) = (
-        x.clone().try_into_primitive::<Flex>(),
-        w.clone().try_into_primitive::<Flex>(),
-        b.clone().try_into_primitive::<Flex>(),
-    ) {
+    if let (Ok(x), Ok(w), Ok(b)) =
+        (x.clone().try_into_primitive::<Flex>(), w.clone().try_into_primitive::<Flex>(), b.clone().try_into_primitive::<Flex>())
+    {
         return Some(Tensor::from_primitive::<Flex>(flex_conv(x, w, b, relu)));
     }
     None

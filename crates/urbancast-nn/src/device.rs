@@ -8,9 +8,9 @@ pub fn by_name(name: &str) -> Result<Device> {
     match name {
         "cpu" | "flex" => Ok(Device::flex()),
         n if n == "cuda" || n.starts_with("cuda:") => cuda(n),
-        other => Err(NnError::Device(format!(
-            "unknown device `{other}`: use `cpu`, or `cuda` / `cuda:N` in a build with the `cuda` feature"
-        ))),
+        other => {
+            Err(NnError::Device(format!("unknown device `{other}`: use `cpu`, or `cuda` / `cuda:N` in a build with the `cuda` feature")))
+        }
     }
 }
 
@@ -25,7 +25,5 @@ fn cuda(name: &str) -> Result<Device> {
 
 #[cfg(not(feature = "cuda"))]
 fn cuda(_name: &str) -> Result<Device> {
-    Err(NnError::Device(
-        "this urbancast was built without GPU support: rebuild with `cargo build --release --features cuda`".into(),
-    ))
+    Err(NnError::Device("this urbancast was built without GPU support: rebuild with `cargo build --release --features cuda`".into()))
 }

@@ -11,13 +11,15 @@ const GROUPS: usize = 4;
 /// fixed number of consecutive groups, each folded in order (groups in parallel), and the
 /// group results are combined in group order, so the floating-point result does not depend
 /// on the number of threads or on rayon's scheduling (a plain `fold` + `reduce` does).
-pub(crate) fn ordered_fold<A: Send>(n: usize, init: impl Fn() -> A + Sync + Send, fold: impl Fn(A, usize) -> A + Sync + Send, combine: impl Fn(A, A) -> A) -> A {
+pub(crate) fn ordered_fold<A: Send>(
+    n: usize,
+    init: impl Fn() -> A + Sync + Send,
+    fold: impl Fn(A, usize) -> A + Sync + Send,
+    combine: impl Fn(A, A) -> A,
+) -> A {
     let g = GROUPS.min(n).max(1);
     let per = n.div_ceil(g).max(1);
-    let parts: Vec<A> = (0..g)
-        .into_par_iter()
-        .map(|gi| (gi * per..((gi + 1) * per).min(n)).fold(init(), &fold))
-        .collect();
+    let parts: Vec<A> = (0..g).into_par_iter().map(|gi| (gi * per..((gi + 1) * per).min(n)).fold(init(), &fold)).collect();
     parts.into_iter().reduce(combine).unwrap_or_else(init)
 }
 
@@ -88,11 +90,7 @@ pub fn matmul(
             dst[..m * n].copy_from_slice(&sum);
         }
     } else {
-        let par = if m * n * k >= 1 << 21 {
-            gemm::Parallelism::Rayon(0)
-        } else {
-            gemm::Parallelism::None
-        };
+        let par = if m * n * k >= 1 << 21 { gemm::Parallelism::Rayon(0) } else { gemm::Parallelism::None };
         // SAFETY: bounds checked above.
         unsafe { raw(m, n, k, dst, accumulate, lhs, lhs_rs, lhs_cs, rhs, rhs_rs, rhs_cs, par) }
     }
@@ -123,9 +121,7 @@ pub fn gemm1(
     assert!(lhs.len() > (m - 1) * lhs_rs + (k - 1) * lhs_cs);
     assert!(rhs.len() > (k - 1) * rhs_rs + (n - 1) * rhs_cs);
     // SAFETY: bounds checked above.
-    unsafe {
-        raw(m, n, k, dst, accumulate, lhs, lhs_rs, lhs_cs, rhs, rhs_rs, rhs_cs, gemm::Parallelism::None)
-    }
+    unsafe { raw(m, n, k, dst, accumulate, lhs, lhs_rs, lhs_cs, rhs, rhs_rs, rhs_cs, gemm::Parallelism::None) }
 }
 
 #[allow(clippy::too_many_arguments)]

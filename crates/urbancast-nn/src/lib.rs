@@ -41,8 +41,8 @@ pub mod stmlp;
 pub mod stnet;
 mod winograd;
 
-pub use bench::{BenchOpts, BenchReport, ChannelBench, ProfileReport, Stats, bench_stnet, profile_stnet};
 pub use alloc_tune::tune_allocator;
+pub use bench::{BenchOpts, BenchReport, ChannelBench, ProfileReport, Stats, bench_stnet, profile_stnet};
 pub use checkpoint::{load_stnet, load_weights, read_config, save_module, save_stnet};
 pub use error::{NnError, Result};
 pub use lstm::{FusedLstm, FusedLstmConfig, fused_lstm, reference_lstm};

@@ -155,15 +155,7 @@ simd_fn! {
 
 /// One step of element-wise work over all rows, in parallel row blocks.
 #[allow(clippy::too_many_arguments)]
-fn cell_step(
-    h: usize,
-    pre: &mut [f32],
-    b: &[f32],
-    c_prev: &[f32],
-    c_out: &mut [f32],
-    tc_out: &mut [f32],
-    h_out: &mut [f32],
-) {
+fn cell_step(h: usize, pre: &mut [f32], b: &[f32], c_prev: &[f32], c_out: &mut [f32], tc_out: &mut [f32], h_out: &mut [f32]) {
     let g = 4 * h;
     pre.par_chunks_mut(ROWS * g)
         .zip(c_prev.par_chunks(ROWS * h))
@@ -175,14 +167,7 @@ fn cell_step(
 
 /// Forward over the whole sequence. Returns the last hidden state `[N, H]` and, when `train`,
 /// the saved activations for [`backward`].
-pub fn forward(
-    d: Dims,
-    x: &[f32],
-    w_ih: &[f32],
-    w_hh: &[f32],
-    b: &[f32],
-    train: bool,
-) -> (Vec<f32>, Option<Saved>) {
+pub fn forward(d: Dims, x: &[f32], w_ih: &[f32], w_hh: &[f32], b: &[f32], train: bool) -> (Vec<f32>, Option<Saved>) {
     let Dims { t, n, f, h } = d;
     let g = d.g();
     assert_eq!(x.len(), t * n * f);
@@ -191,12 +176,7 @@ pub fn forward(
     assert_eq!(b.len(), g);
     assert!(t > 0);
     if train {
-        let mut s = Saved {
-            acts: vec![0.0; t * n * g],
-            cs: vec![0.0; t * n * h],
-            tcs: vec![0.0; t * n * h],
-            hs: vec![0.0; t * n * h],
-        };
+        let mut s = Saved { acts: vec![0.0; t * n * g], cs: vec![0.0; t * n * h], tcs: vec![0.0; t * n * h], hs: vec![0.0; t * n * h] };
         let zeros = vec![0.0f32; n * h];
         // all input projections at once
         mm(t * n, g, f, &mut s.acts, false, x, f, 1, w_ih, g, 1);
@@ -328,14 +308,7 @@ simd_fn! {
 }
 
 /// Backward of [`forward`] given the gradient of the last hidden state `dh_last` `[N, H]`.
-pub fn backward(
-    d: Dims,
-    x: &[f32],
-    w_ih: &[f32],
-    w_hh: &[f32],
-    s: &Saved,
-    dh_last: &[f32],
-) -> Grads {
+pub fn backward(d: Dims, x: &[f32], w_ih: &[f32], w_hh: &[f32], s: &Saved, dh_last: &[f32]) -> Grads {
     let Dims { t, n, f, h } = d;
     let g = d.g();
     assert_eq!(dh_last.len(), n * h);

@@ -54,14 +54,7 @@ impl Backward<Flex, 4> for LstmBackward {
         let grad = contiguous(&grads.consume::<Flex>(&ops.node));
         let st = ops.state;
         let d = st.dims;
-        let g = lstm_kernel::backward(
-            d,
-            slice(&st.x),
-            slice(&st.w_ih),
-            slice(&st.w_hh),
-            &st.saved,
-            slice(&grad),
-        );
+        let g = lstm_kernel::backward(d, slice(&st.x), slice(&st.w_ih), slice(&st.w_hh), &st.saved, slice(&grad));
         let [px, pwi, pwh, pb] = ops.parents;
         let gh = 4 * d.h;
         if let Some(node) = px {
@@ -90,20 +83,12 @@ fn autodiff_lstm(x: AdTensor, w_ih: AdTensor, w_hh: AdTensor, b: AdTensor) -> Ad
     let d = dims_of(&xc, &wh);
     match LstmBackward.prepare::<NoCheckpointing>(nodes).compute_bound().stateful() {
         OpsKind::Tracked(prep) => {
-            let (h, saved) =
-                lstm_kernel::forward(d, slice(&xc), slice(&wi), slice(&wh), slice(&bc), true);
-            let state = State {
-                dims: d,
-                x: xc,
-                w_ih: wi,
-                w_hh: wh,
-                saved: Arc::new(saved.expect("training forward saves state")),
-            };
+            let (h, saved) = lstm_kernel::forward(d, slice(&xc), slice(&wi), slice(&wh), slice(&bc), true);
+            let state = State { dims: d, x: xc, w_ih: wi, w_hh: wh, saved: Arc::new(saved.expect("training forward saves state")) };
             prep.finish(state, from_vec(h, [d.n, d.h]))
         }
         OpsKind::UnTracked(prep) => {
-            let (h, _) =
-                lstm_kernel::forward(d, slice(&xc), slice(&wi), slice(&wh), slice(&bc), false);
+            let (h, _) = lstm_kernel::forward(d, slice(&xc), slice(&wi), slice(&wh), slice(&bc), false);
             prep.finish(from_vec(h, [d.n, d.h]))
         }
     }
@@ -117,12 +102,7 @@ fn flex_lstm(x: FlexTensor, w_ih: FlexTensor, w_hh: FlexTensor, b: FlexTensor) -
 }
 
 /// Runs the fused op when all four tensors live on Flex (plain or autodiff); `None` otherwise.
-pub(crate) fn try_fused(
-    x: &Tensor<3>,
-    w_ih: &Tensor<2>,
-    w_hh: &Tensor<2>,
-    b: &Tensor<1>,
-) -> Option<Tensor<2>> {
+pub(crate) fn try_fused(x: &Tensor<3>, w_ih: &Tensor<2>, w_hh: &Tensor<2>, b: &Tensor<1>) -> Option<Tensor<2>> {
     if let (Ok(x), Ok(wi), Ok(wh), Ok(b)) = (
         x.clone().try_into_primitive::<Ad>(),
         w_ih.clone().try_into_primitive::<Ad>(),

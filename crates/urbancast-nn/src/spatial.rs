@@ -101,9 +101,7 @@ impl GridBlock {
     pub fn new(cin: usize, k: usize, units: usize, device: &Device) -> Self {
         Self {
             conv_in: Conv3x3::new(cin, k, device),
-            res: (0..units)
-                .map(|_| ResUnit { c1: Conv3x3::new(k, k, device), c2: Conv3x3::new(k, k, device) })
-                .collect(),
+            res: (0..units).map(|_| ResUnit { c1: Conv3x3::new(k, k, device), c2: Conv3x3::new(k, k, device) }).collect(),
         }
     }
 
@@ -155,12 +153,7 @@ impl GraphBlock {
     pub fn new(cin: usize, k: usize, units: usize, device: &Device) -> Self {
         Self {
             gc_in: GcnLayer::new(cin, k, device),
-            res: (0..units)
-                .map(|_| GraphResUnit {
-                    g1: GcnLayer::new(k, k, device),
-                    g2: GcnLayer::new(k, k, device),
-                })
-                .collect(),
+            res: (0..units).map(|_| GraphResUnit { g1: GcnLayer::new(k, k, device), g2: GcnLayer::new(k, k, device) }).collect(),
         }
     }
 

@@ -66,9 +66,8 @@ impl StMlpConfig {
     /// Builds the model on `device`.
     pub fn init(&self, device: &Device) -> StMlp {
         let h = self.hidden();
-        let emb = |n: usize, d: usize| {
-            (d > 0).then(|| Initializer::XavierUniform { gain: 1.0 }.init_with([n, d], Some(d), Some(n), device))
-        };
+        let emb =
+            |n: usize, d: usize| (d > 0).then(|| Initializer::XavierUniform { gain: 1.0 }.init_with([n, d], Some(d), Some(n), device));
         StMlp {
             encoder: LinearConfig::new(self.seq_len * self.channels, self.embed_dim).init(device),
             node_emb: emb(self.num_nodes, self.node_dim),
@@ -148,11 +147,7 @@ impl StMlp {
             )));
         }
         if tod.dims()[0] != b || dow.dims()[0] != b {
-            return Err(NnError::Shape(format!(
-                "time indices of length {} / {} for a batch of {b}",
-                tod.dims()[0],
-                dow.dims()[0]
-            )));
+            return Err(NnError::Shape(format!("time indices of length {} / {} for a batch of {b}", tod.dims()[0], dow.dims()[0])));
         }
         let window = x.permute([0, 2, 1, 3]).reshape([b, n, t * c]);
         let mut parts = vec![self.encoder.forward(window)];
@@ -169,11 +164,7 @@ impl StMlp {
         for block in &self.blocks {
             h = block.forward(h);
         }
-        let pred = self
-            .head
-            .forward(h.clone())
-            .reshape([b, n, cfg.horizon, c])
-            .permute([0, 2, 1, 3]);
+        let pred = self.head.forward(h.clone()).reshape([b, n, cfg.horizon, c]).permute([0, 2, 1, 3]);
         Ok(StMlpOut { pred, hidden: h })
     }
 

@@ -183,19 +183,15 @@ impl StNet {
             return Err(NnError::Shape(format!("input has {l} lags, model expects {}", cfg.lags)));
         }
         if c != cfg.channels {
-            return Err(NnError::Shape(format!(
-                "input has {c} channels, model expects {}",
-                cfg.channels
-            )));
+            return Err(NnError::Shape(format!("input has {c} channels, model expects {}", cfg.channels)));
         }
         match space {
-            Space::Grid { height, width } if height * width != r => Err(NnError::Shape(format!(
-                "input has R={r} regions but the grid is {height}x{width}"
-            ))),
-            Space::Graph { adj } if adj.dims() != [r, r] => Err(NnError::Shape(format!(
-                "input has R={r} regions but the adjacency is {:?}",
-                adj.dims()
-            ))),
+            Space::Grid { height, width } if height * width != r => {
+                Err(NnError::Shape(format!("input has R={r} regions but the grid is {height}x{width}")))
+            }
+            Space::Graph { adj } if adj.dims() != [r, r] => {
+                Err(NnError::Shape(format!("input has R={r} regions but the adjacency is {:?}", adj.dims())))
+            }
             _ => Ok(()),
         }
     }
@@ -209,14 +205,12 @@ impl StNet {
         // -> time-major sequences [L, B, R, K]
         let seq = match (&self.spatial, space) {
             // channels last: [B, L, C, R] -> [B*L, H, W, C] -> [B*L, H, W, K] -> [L, B, R, K]
-            (Spatial::Grid(g), Space::Grid { height, width }) => g
-                .forward(x.swap_dims(2, 3).reshape([b * l, *height, *width, c]))
-                .reshape([b, l, r, k])
-                .swap_dims(0, 1),
-            (Spatial::Graph(g), Space::Graph { adj }) => g
-                .forward(x.permute([3, 0, 1, 2]).reshape([r, b * l, c]), adj)
-                .reshape([r, b, l, k])
-                .permute([2, 1, 0, 3]),
+            (Spatial::Grid(g), Space::Grid { height, width }) => {
+                g.forward(x.swap_dims(2, 3).reshape([b * l, *height, *width, c])).reshape([b, l, r, k]).swap_dims(0, 1)
+            }
+            (Spatial::Graph(g), Space::Graph { adj }) => {
+                g.forward(x.permute([3, 0, 1, 2]).reshape([r, b * l, c]), adj).reshape([r, b, l, k]).permute([2, 1, 0, 3])
+            }
             _ => unreachable!("checked by check_input"),
         };
         let h = self.lstm.forward(seq.reshape([l, b * r, k])); // [B*R, H]

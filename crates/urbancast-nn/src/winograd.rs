@@ -324,31 +324,25 @@ pub fn weight_grad(d: ConvDims, x: &[f32], relu: bool, dout: &[f32]) -> Vec<f32>
     let per = (TILES / tw).max(1);
     let chunks = tile_rows.div_ceil(per);
     let du = crate::gemm_util::ordered_fold(
-            chunks,
-            || {
-                (
-                    vec![0.0f32; 16 * per * tw * ci_n],
-                    vec![0.0f32; 16 * per * tw * co_n],
-                    vec![0.0f32; 16 * ci_n * co_n],
-                )
-            },
-            |(mut v, mut z, mut du), c| {
-                let r0 = c * per;
-                let r1 = (r0 + per).min(tile_rows);
-                let (t0, nt) = (r0 * tw, (r1 - r0) * tw);
-                input_chunk(d, x, relu, t0, nt, &mut v);
-                grad_chunk(d, dout, t0, nt, &mut z);
-                for p in 0..16 {
-                    let vp = &v[p * nt * ci_n..(p + 1) * nt * ci_n];
-                    let zp = &z[p * nt * co_n..(p + 1) * nt * co_n];
-                    let dp = &mut du[p * ci_n * co_n..(p + 1) * ci_n * co_n];
-                    gemm1(ci_n, co_n, nt, dp, true, vp, 1, ci_n, zp, co_n, 1);
-                }
-                (v, z, du)
-            },
-            |(v, z, a), (_, _, b)| (v, z, crate::gemm_util::add_into(a, b)),
-        )
-        .2;
+        chunks,
+        || (vec![0.0f32; 16 * per * tw * ci_n], vec![0.0f32; 16 * per * tw * co_n], vec![0.0f32; 16 * ci_n * co_n]),
+        |(mut v, mut z, mut du), c| {
+            let r0 = c * per;
+            let r1 = (r0 + per).min(tile_rows);
+            let (t0, nt) = (r0 * tw, (r1 - r0) * tw);
+            input_chunk(d, x, relu, t0, nt, &mut v);
+            grad_chunk(d, dout, t0, nt, &mut z);
+            for p in 0..16 {
+                let vp = &v[p * nt * ci_n..(p + 1) * nt * ci_n];
+                let zp = &z[p * nt * co_n..(p + 1) * nt * co_n];
+                let dp = &mut du[p * ci_n * co_n..(p + 1) * ci_n * co_n];
+                gemm1(ci_n, co_n, nt, dp, true, vp, 1, ci_n, zp, co_n, 1);
+            }
+            (v, z, du)
+        },
+        |(v, z, a), (_, _, b)| (v, z, crate::gemm_util::add_into(a, b)),
+    )
+    .2;
     // dW = G^T dU G, per (ci, co)
     let mut dw = vec![0.0f32; 9 * ci_n * co_n];
     for ci in 0..ci_n {

@@ -120,10 +120,7 @@ fn mix_hop_matches_hand_computation() {
     let _g = lock();
     let dev = Device::flex();
     // path graph 0 - 1 - 2 with weights 1 and 2
-    let a = Tensor::<2>::from_data(
-        TensorData::new(vec![0.0f32, 1.0, 0.0, 1.0, 0.0, 2.0, 0.0, 2.0, 0.0], [3, 3]),
-        &dev,
-    );
+    let a = Tensor::<2>::from_data(TensorData::new(vec![0.0f32, 1.0, 0.0, 1.0, 0.0, 2.0, 0.0, 2.0, 0.0], [3, 3]), &dev);
     let an = normalize_with_self_loops(a);
     let expect_a = [[0.5, 0.5, 0.0], [0.25, 0.25, 0.5], [0.0, 2.0 / 3.0, 1.0 / 3.0]];
     let got = vals(an.clone());
@@ -134,10 +131,7 @@ fn mix_hop_matches_hand_computation() {
     }
     // x: [B=1, C=2, N=3, T=1]
     let xs = [[1.0f32, 2.0, 4.0], [-1.0, 0.0, 3.0]];
-    let x = Tensor::<4>::from_data(
-        TensorData::new(xs.iter().flatten().copied().collect::<Vec<_>>(), [1, 2, 3, 1]),
-        &dev,
-    );
+    let x = Tensor::<4>::from_data(TensorData::new(xs.iter().flatten().copied().collect::<Vec<_>>(), [1, 2, 3, 1]), &dev);
     let alpha = 0.1f32;
     let hops = mix_hop(x, an, 2, alpha);
     assert_eq!(hops.len(), 3);
@@ -166,9 +160,7 @@ fn seeding_and_given_adjacency() {
     let cfg = tiny(5, 2, 1);
     let x = rand4([2, 12, 5, 2], &dev);
     let adj = ring_adj(5, &dev);
-    let run = |cfg: &MtgnnConfig, seed: u64, adj: Tensor<2>| {
-        vals(cfg.init_seeded(&dev, seed).forward(x.clone(), adj).pred)
-    };
+    let run = |cfg: &MtgnnConfig, seed: u64, adj: Tensor<2>| vals(cfg.init_seeded(&dev, seed).forward(x.clone(), adj).pred);
     let a = run(&cfg, 7, adj.clone());
     assert_eq!(a, run(&cfg, 7, adj.clone()));
     assert_ne!(a, run(&cfg, 8, adj.clone()));
@@ -228,8 +220,16 @@ fn num_params_matches_hand_count() {
     let (n, f, c, h, d) = (3, 2, 1, 2, 4);
     let (conv, res, skip, end, depth) = (4, 4, 8, 8, 1);
     let cfg = MtgnnConfig {
-        seq_len: 7, horizon: h, node_dim: d, top_k: 2, gcn_depth: depth, conv_channels: conv,
-        residual_channels: res, skip_channels: skip, end_channels: end, layers: 1,
+        seq_len: 7,
+        horizon: h,
+        node_dim: d,
+        top_k: 2,
+        gcn_depth: depth,
+        conv_channels: conv,
+        residual_channels: res,
+        skip_channels: skip,
+        end_channels: end,
+        layers: 1,
         ..MtgnnConfig::new(n, f, c)
     };
     let conv_p = |ci: usize, co: usize, k: usize| ci * co * k + co;
@@ -238,13 +238,8 @@ fn num_params_matches_hand_count() {
     let inception: usize = [2, 3, 6, 7].iter().map(|&k| conv_p(res, conv / 4, k)).sum();
     let mixprop = conv_p((depth + 1) * conv, res, 1);
     let layer = 2 * inception + conv_p(conv, skip, 1) + 3 * mixprop + 2 * res * n;
-    let expect = graph
-        + conv_p(f, res, 1)
-        + conv_p(f, skip, r)
-        + layer
-        + conv_p(res, skip, 1)
-        + conv_p(skip, end, 1)
-        + conv_p(end, h * c, 1);
+    let expect =
+        graph + conv_p(f, res, 1) + conv_p(f, skip, r) + layer + conv_p(res, skip, 1) + conv_p(skip, end, 1) + conv_p(end, h * c, 1);
     let m = cfg.init(&dev);
     assert!(m.num_params() > 0);
     assert_eq!(m.num_params(), expect);
@@ -274,7 +269,7 @@ fn perturbed(cfg: &MtgnnConfig, dev: &Device, seed: u64) -> urbancast_nn::Mtgnn 
 
 fn fast_vs_reference_configs() -> Vec<MtgnnConfig> {
     vec![
-        tiny(5, 3, 2),                                                      // padded input
+        tiny(5, 3, 2), // padded input
         MtgnnConfig { use_given_adj: false, ..tiny(6, 2, 1) },
         MtgnnConfig { learn_graph: false, ..tiny(4, 2, 2) },
         MtgnnConfig { learn_graph: false, use_given_adj: false, ..tiny(4, 2, 1) },
@@ -331,11 +326,7 @@ fn fast_gradients_match_reference() {
         let y = rand4([2, cfg.horizon, n, cfg.out_channels], &dev);
         let adj = ring_adj(n, &dev);
         let grads = |fast: bool| {
-            let out = if fast {
-                m.forward(x.clone(), adj.clone())
-            } else {
-                m.forward_reference(x.clone(), adj.clone())
-            };
+            let out = if fast { m.forward(x.clone(), adj.clone()) } else { m.forward_reference(x.clone(), adj.clone()) };
             let loss = (out.pred - y.clone()).powi_scalar(2).mean() + out.hidden.mean();
             let g = loss.backward();
             let mut c = Collect { grads: &g, out: vec![] };
@@ -380,11 +371,7 @@ fn timing_default_config() {
             let mut ms = vec![];
             for _ in 0..3 {
                 let t = std::time::Instant::now();
-                let out = if reference {
-                    model.forward_reference(x.clone(), adj.clone())
-                } else {
-                    model.forward(x.clone(), adj.clone())
-                };
+                let out = if reference { model.forward_reference(x.clone(), adj.clone()) } else { model.forward(x.clone(), adj.clone()) };
                 if train {
                     let loss = (out.pred - y.clone()).powi_scalar(2).mean();
                     let tf = t.elapsed().as_secs_f64() * 1e3;

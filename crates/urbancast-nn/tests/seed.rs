@@ -6,10 +6,7 @@ use urbancast_nn::{Space, SpatialKind, StNetConfig};
 
 fn params(m: &urbancast_nn::StNet) -> Vec<u8> {
     use burn::store::ModuleSnapshot;
-    m.collect(None, None, false)
-        .into_iter()
-        .flat_map(|t| t.to_bytes().unwrap().to_vec())
-        .collect()
+    m.collect(None, None, false).into_iter().flat_map(|t| t.to_bytes().unwrap().to_vec()).collect()
 }
 
 #[test]

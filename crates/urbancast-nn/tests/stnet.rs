@@ -3,10 +3,7 @@
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
-use urbancast_nn::{
-    NnError, Space, SpatialKind, StNetConfig, fused_lstm, load_stnet, normalized_adjacency,
-    reference_lstm, save_stnet,
-};
+use urbancast_nn::{NnError, Space, SpatialKind, StNetConfig, fused_lstm, load_stnet, normalized_adjacency, reference_lstm, save_stnet};
 
 fn tiny(channels: usize) -> StNetConfig {
     StNetConfig { channels, lags: 3, conv_channels: 8, res_units: 2, hidden: 6, head_hidden: 5 }
@@ -198,13 +195,7 @@ fn fused_lstm_matches_reference_values_and_gradients() {
         let loss = (out.clone() * proj).sum();
         let g = loss.backward();
         let grad = |t: Option<Tensor<3>>| values(t.unwrap());
-        (
-            values(out),
-            grad(x.grad(&g)),
-            values(wi.grad(&g).unwrap()),
-            values(wh.grad(&g).unwrap()),
-            values(b.grad(&g).unwrap()),
-        )
+        (values(out), grad(x.grad(&g)), values(wi.grad(&g).unwrap()), values(wh.grad(&g).unwrap()), values(b.grad(&g).unwrap()))
     };
     let fused = run(true);
     let refr = run(false);
@@ -261,22 +252,14 @@ fn conv_case(n: usize, h: usize, w: usize, cin: usize, cout: usize) {
             let wt = Tensor::<2>::from_data(wd.clone(), &ad).require_grad();
             let b = Tensor::<1>::from_data(bd.clone(), &ad).require_grad();
             let out = if fused {
-                let l = Conv3x3 {
-                    weight: burn::module::Param::from_tensor(wt.clone()),
-                    bias: burn::module::Param::from_tensor(b.clone()),
-                };
+                let l = Conv3x3 { weight: burn::module::Param::from_tensor(wt.clone()), bias: burn::module::Param::from_tensor(b.clone()) };
                 l.forward(x.clone(), relu)
             } else {
                 reference_conv3x3(x.clone(), wt.clone(), b.clone(), relu)
             };
             let loss = (out.clone() * Tensor::<4>::from_data(pd.clone(), &ad)).sum();
             let g = loss.backward();
-            (
-                values(out),
-                values(x.grad(&g).unwrap()),
-                values(wt.grad(&g).unwrap()),
-                values(b.grad(&g).unwrap()),
-            )
+            (values(out), values(x.grad(&g).unwrap()), values(wt.grad(&g).unwrap()), values(b.grad(&g).unwrap()))
         };
         let f = run(true);
         let r = run(false);

@@ -107,7 +107,10 @@ mod tests {
         let q = [-8.61, 41.16];
         let back = p.to_lonlat(p.to_xy(q));
         assert!((back[0] - q[0]).abs() < 1e-12 && (back[1] - q[1]).abs() < 1e-12);
-        let planar = { let xy = p.to_xy(q); (xy[0].powi(2) + xy[1].powi(2)).sqrt() };
+        let planar = {
+            let xy = p.to_xy(q);
+            (xy[0].powi(2) + xy[1].powi(2)).sqrt()
+        };
         let great = haversine_m([-8.6, 41.15], q);
         assert!((planar - great).abs() / great < 1e-3);
         let (d, t) = point_segment([5.0, 3.0], [0.0, 0.0], [10.0, 0.0]);

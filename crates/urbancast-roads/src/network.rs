@@ -102,17 +102,11 @@ pub enum UTurns {
 
 fn check_polyline(name: &str, spec: &RoadSpec) -> Result<()> {
     if spec.polyline.len() < 2 {
-        return Err(RoadError::network(
-            name,
-            format!("road {}: polyline needs at least two points, has {}", spec.id, spec.polyline.len()),
-        ));
+        return Err(RoadError::network(name, format!("road {}: polyline needs at least two points, has {}", spec.id, spec.polyline.len())));
     }
     for (k, p) in spec.polyline.iter().enumerate() {
         if !p[0].is_finite() || !p[1].is_finite() || p[0].abs() > 180.0 || p[1].abs() > 90.0 {
-            return Err(RoadError::network(
-                name,
-                format!("road {}: point {k} = {:?} is not a valid [lon, lat]", spec.id, p),
-            ));
+            return Err(RoadError::network(name, format!("road {}: point {k} = {:?} is not a valid [lon, lat]", spec.id, p)));
         }
     }
     if let Some(l) = spec.length_m
@@ -130,7 +124,8 @@ impl RoadNetwork {
         let mut succ = vec![Vec::new(); net.roads.len()];
         for &(a, b) in successor_ids {
             let ia = net.index_of(a).map_err(|_| RoadError::UnknownRoad { id: a, context: " in a successor relation (origin)".into() })?;
-            let ib = net.index_of(b).map_err(|_| RoadError::UnknownRoad { id: b, context: " in a successor relation (destination)".into() })?;
+            let ib =
+                net.index_of(b).map_err(|_| RoadError::UnknownRoad { id: b, context: " in a successor relation (destination)".into() })?;
             succ[ia].push(ib as u32);
         }
         for s in &mut succ {
@@ -168,7 +163,11 @@ impl RoadNetwork {
                 UTurns::Allow => out,
                 UTurns::Forbid => non_u,
                 UTurns::OnlyIfDeadEnd => {
-                    if non_u.is_empty() { out } else { non_u }
+                    if non_u.is_empty() {
+                        out
+                    } else {
+                        non_u
+                    }
                 }
             };
             chosen.sort_unstable();
@@ -200,10 +199,7 @@ impl RoadNetwork {
                 }),
             };
             let n = spec.polyline.len() as f64;
-            let centroid = [
-                spec.polyline.iter().map(|p| p[0]).sum::<f64>() / n,
-                spec.polyline.iter().map(|p| p[1]).sum::<f64>() / n,
-            ];
+            let centroid = [spec.polyline.iter().map(|p| p[0]).sum::<f64>() / n, spec.polyline.iter().map(|p| p[1]).sum::<f64>() / n];
             let pl = &spec.polyline;
             let start_heading = bearing_deg(pl[0], pl[1]);
             let end_heading = bearing_deg(pl[pl.len() - 2], pl[pl.len() - 1]);
@@ -346,9 +342,7 @@ mod tests {
         let p3 = [0.002, 0.0];
         let specs = vec![spec(10, 1, 2, p1, p2), spec(11, 2, 1, p2, p1), spec(12, 2, 3, p2, p3), spec(13, 3, 2, p3, p2)];
         let net = RoadNetwork::from_junctions("t", specs, UTurns::OnlyIfDeadEnd).unwrap();
-        let s = |id: u64| -> Vec<u64> {
-            net.successors(net.index_of(id).unwrap()).iter().map(|&j| net.roads[j as usize].id).collect()
-        };
+        let s = |id: u64| -> Vec<u64> { net.successors(net.index_of(id).unwrap()).iter().map(|&j| net.roads[j as usize].id).collect() };
         assert_eq!(s(10), vec![12]); // not the U-turn 11
         assert_eq!(s(12), vec![13]); // dead end: the U-turn is the only way
         assert_eq!(s(13), vec![11]); // 11 and 12 leave junction 2; 12 is 13's U-turn

@@ -370,9 +370,8 @@ fn replace_section(
     // Search bound (and longest section accepted): absurd excursions are not outliers of the
     // kind wanted, and unreachable waypoints must not make Dijkstra sweep the whole city.
     let limit = SEARCH_FACTOR * (old_len + 2.0 * dist) + SEARCH_SLACK_M;
-    let shortest = |paths: &mut dyn Iterator<Item = Vec<usize>>| {
-        paths.min_by(|p, q| entered_length_m(net, p).total_cmp(&entered_length_m(net, q)))
-    };
+    let shortest =
+        |paths: &mut dyn Iterator<Item = Vec<usize>>| paths.min_by(|p, q| entered_length_m(net, p).total_cmp(&entered_length_m(net, q)));
     let mut found = Vec::new();
     for dir in dirs.iter().take(cfg.attempts) {
         let target = [dir[0] * dist, dir[1] * dist];

@@ -27,13 +27,7 @@ impl PartialOrd for Item {
 /// Cheapest road sequence from road `from` to road `to` (indices), with `cost(r) >= 0` the
 /// price of entering road `r`. Gives up beyond `max_cost` (use `f64::INFINITY` for no bound).
 /// Returns the roads and the cost.
-pub fn shortest_path(
-    net: &RoadNetwork,
-    from: usize,
-    to: usize,
-    cost: impl Fn(usize) -> f64,
-    max_cost: f64,
-) -> Option<(Vec<usize>, f64)> {
+pub fn shortest_path(net: &RoadNetwork, from: usize, to: usize, cost: impl Fn(usize) -> f64, max_cost: f64) -> Option<(Vec<usize>, f64)> {
     if from == to {
         return Some((vec![from], 0.0));
     }
@@ -73,12 +67,7 @@ pub fn shortest_path(
 
 /// Costs of the cheapest paths from `from` to every road reachable within `max_cost`
 /// (same cost convention as [`shortest_path`]), as `road -> (cost, previous road)`.
-pub fn one_to_many(
-    net: &RoadNetwork,
-    from: usize,
-    cost: impl Fn(usize) -> f64,
-    max_cost: f64,
-) -> HashMap<u32, (f64, u32)> {
+pub fn one_to_many(net: &RoadNetwork, from: usize, cost: impl Fn(usize) -> f64, max_cost: f64) -> HashMap<u32, (f64, u32)> {
     let mut best: HashMap<u32, (f64, u32)> = HashMap::new();
     let mut heap = BinaryHeap::new();
     best.insert(from as u32, (0.0, u32::MAX));

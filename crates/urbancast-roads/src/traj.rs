@@ -30,11 +30,7 @@ impl Trajectory {
             return Err(RoadError::invalid(format!("trajectory {name}: no roads")));
         }
         if self.roads.len() != self.times.len() {
-            return Err(RoadError::invalid(format!(
-                "trajectory {name}: {} roads but {} timestamps",
-                self.roads.len(),
-                self.times.len()
-            )));
+            return Err(RoadError::invalid(format!("trajectory {name}: {} roads but {} timestamps", self.roads.len(), self.times.len())));
         }
         if let Some(k) = self.times.windows(2).position(|w| w[1] < w[0]) {
             return Err(RoadError::invalid(format!(

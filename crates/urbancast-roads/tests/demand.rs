@@ -99,7 +99,10 @@ fn trips_are_connected_and_timed_by_speed() {
     assert_eq!(summary.trips, 1500);
     assert!(summary.mean_length_km >= 0.5 && summary.mean_duration_min > 0.0, "{summary:?}");
     let again = DemandSummary::of(&net, &trips, 0.0).unwrap();
-    assert_eq!(summary, DemandSummary { seconds: summary.seconds, eligible_roads: net.len(), rejected_draws: summary.rejected_draws, ..again });
+    assert_eq!(
+        summary,
+        DemandSummary { seconds: summary.seconds, eligible_roads: net.len(), rejected_draws: summary.rejected_draws, ..again }
+    );
     // primary roads are faster than residential ones, 80 km/h limits faster still
     let speed = |class: &str, limit: bool| {
         let i = (0..net.len()).find(|&i| net.class_name(i) == class && net.roads[i].maxspeed_kmh.is_some() == limit).unwrap();

@@ -64,7 +64,9 @@ fn spatial_index_matches_brute_force() {
     // a jittered 8 x 8 grid of junctions with two-way streets, some with bends
     let proj0 = LocalProjection::new(ORIGIN);
     let mut specs = Vec::new();
-    let junction = |i: usize, j: usize, rng: &mut StdRng| [i as f64 * 150.0 + rng.random_range(-30.0..30.0), j as f64 * 150.0 + rng.random_range(-30.0..30.0)];
+    let junction = |i: usize, j: usize, rng: &mut StdRng| {
+        [i as f64 * 150.0 + rng.random_range(-30.0..30.0), j as f64 * 150.0 + rng.random_range(-30.0..30.0)]
+    };
     let mut pos = vec![[0.0; 2]; 64];
     for i in 0..8 {
         for j in 0..8 {
@@ -76,7 +78,10 @@ fn spatial_index_matches_brute_force() {
         for j in 0..8 {
             let a = i * 8 + j;
             for b in [(i + 1 < 8).then(|| a + 8), (j + 1 < 8).then(|| a + 1)].into_iter().flatten() {
-                let mid = [(pos[a][0] + pos[b][0]) / 2.0 + rng.random_range(-20.0..20.0), (pos[a][1] + pos[b][1]) / 2.0 + rng.random_range(-20.0..20.0)];
+                let mid = [
+                    (pos[a][0] + pos[b][0]) / 2.0 + rng.random_range(-20.0..20.0),
+                    (pos[a][1] + pos[b][1]) / 2.0 + rng.random_range(-20.0..20.0),
+                ];
                 for (u, v, line) in [(a, b, vec![pos[a], mid, pos[b]]), (b, a, vec![pos[b], mid, pos[a]])] {
                     let mut s = RoadSpec::new(id, line.iter().map(|&x| proj0.to_lonlat(x)).collect());
                     s.start_node = Some(u as u64);

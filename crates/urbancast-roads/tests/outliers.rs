@@ -109,7 +109,8 @@ fn check_outliers(net: &RoadNetwork, normals: &[Trajectory], set: &OutlierSet) -
         }
         let lcp = o.roads.iter().zip(&src.roads).take_while(|(a, b)| a == b).count();
         let lcs = o.roads.iter().rev().zip(src.roads.iter().rev()).take_while(|(a, b)| a == b).count();
-        let (len_o, len_s) = (entered_length_m(net, &net.indices_of(&o.roads).unwrap()), entered_length_m(net, &net.indices_of(&src.roads).unwrap()));
+        let (len_o, len_s) =
+            (entered_length_m(net, &net.indices_of(&o.roads).unwrap()), entered_length_m(net, &net.indices_of(&src.roads).unwrap()));
         match item.kind.unwrap() {
             OutlierKind::Detour => {
                 assert!(len_o > len_s, "a detour must be longer: {len_o} vs {len_s}");
@@ -174,7 +175,10 @@ fn higher_level_and_prob_change_more() {
         let extra = check_outliers(&net, &trips, &set);
         assert!(extra.len() >= 80, "level {level} prob {prob}: {:?}", set.summary);
         let (longer, left_out) = (mean(&extra, 0), mean(&extra, 1));
-        eprintln!("level {level} prob {prob}: {} detours, mean extra length {longer:.3}, share of roads left out {left_out:.3}", extra.len());
+        eprintln!(
+            "level {level} prob {prob}: {} detours, mean extra length {longer:.3}, share of roads left out {left_out:.3}",
+            extra.len()
+        );
         means.push((longer, left_out));
     }
     // `level` pushes the detour farther away (longer); `prob` replaces a longer run of roads.

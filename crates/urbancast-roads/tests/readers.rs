@@ -56,10 +56,7 @@ fn geo_rel_reads_attributes_and_relations() {
     assert_eq!(net.len(), 5);
     let r = |id| net.road(net.index_of(id).unwrap());
     let class = |id| net.class_name(net.index_of(id).unwrap()).to_string();
-    assert_eq!(
-        [class(10), class(11), class(12), class(13), class(14)],
-        ["primary", "3", "secondary", "residential", "unclassified"]
-    );
+    assert_eq!([class(10), class(11), class(12), class(13), class(14)], ["primary", "3", "secondary", "residential", "unclassified"]);
     assert_eq!((r(10).lanes, r(11).lanes, r(12).lanes, r(13).lanes), (Some(2), Some(2), None, None));
     assert_eq!(r(10).maxspeed_kmh, Some(50.0));
     assert!((r(11).maxspeed_kmh.unwrap() - 48.28).abs() < 0.01);
@@ -201,11 +198,9 @@ fn shapefile_osmnx_fields_and_orientation() {
     ];
     write_shp(&d.path().join("edges.shp"), &nums, &chars, &rows);
     // nodes.shp with osmid lets the reader fix the orientation of fid 6.
-    let mut w = Writer::from_path(
-        d.path().join("nodes.shp"),
-        TableWriterBuilder::new().add_numeric_field("osmid".try_into().unwrap(), 18, 0),
-    )
-    .unwrap();
+    let mut w =
+        Writer::from_path(d.path().join("nodes.shp"), TableWriterBuilder::new().add_numeric_field("osmid".try_into().unwrap(), 18, 0))
+            .unwrap();
     for (id, p) in [(1.0, a), (2.0, b), (3.0, c)] {
         let mut rec = Record::default();
         rec.insert("osmid".into(), num(id));

@@ -53,9 +53,7 @@ fn default_city_shape_classes_and_connectivity() {
     for (i, s) in net.successors.iter().enumerate() {
         assert!(!s.is_empty());
         let r = &net.roads[i];
-        assert!(
-            s.iter().all(|&j| net.roads[j as usize].end_node != r.start_node || net.roads[j as usize].start_node != r.end_node)
-        );
+        assert!(s.iter().all(|&j| net.roads[j as usize].end_node != r.start_node || net.roads[j as usize].start_node != r.end_node));
     }
     for (i, r) in net.roads.iter().enumerate() {
         let want = match net.class_name(i) {

@@ -100,10 +100,7 @@ fn hoser_round_trip_is_exact() {
     let text = std::fs::read_to_string(dir.path().join("t.csv")).unwrap();
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some(HDR.trim_end()));
-    assert_eq!(
-        lines.next(),
-        Some(r#"0,17,1042,"[3048, 3051, 3060]","2015-11-05T08:01:12Z,2015-11-05T08:01:40Z,2015-11-05T08:02:31Z""#)
-    );
+    assert_eq!(lines.next(), Some(r#"0,17,1042,"[3048, 3051, 3060]","2015-11-05T08:01:12Z,2015-11-05T08:01:40Z,2015-11-05T08:02:31Z""#));
     assert_eq!(lines.next(), Some(r#"1,,"t,2",[7],2015-11-05T08:01:17Z"#));
     // Empty input round-trips too; a missing id comes back as the row index.
     let p = dir.path().join("e.csv");
@@ -205,11 +202,7 @@ fn porto_wkt_layout_and_edge_cases() {
     assert_eq!(read_gps_auto(&p).unwrap(), s);
 
     let bad: [(&str, String, &[&str]); 6] = [
-        (
-            "count.csv",
-            porto_row("LINESTRING (-8.6 41.1, -8.6 41.2)", "1, 2, 3", "X"),
-            &["row 2", "2 points but 3 timestamps"],
-        ),
+        ("count.csv", porto_row("LINESTRING (-8.6 41.1, -8.6 41.2)", "1, 2, 3", "X"), &["row 2", "2 points but 3 timestamps"]),
         ("nan.csv", porto_row("LINESTRING (-8.6 41.1, NaN 41.2)", "1, 2", "X"), &["row 2", "point 2", "not a number"]),
         ("range.csv", porto_row("LINESTRING (-8.6 41.1, -8.6 95)", "1, 2", "X"), &["row 2", "point 2", "out of range"]),
         ("wkt.csv", porto_row("POINT (-8.6 41.1)", "1", "X"), &["row 2", "shape", "LINESTRING"]),
@@ -229,7 +222,8 @@ fn porto_wkt_layout_and_edge_cases() {
 #[test]
 fn porto_kaggle_layout() {
     let dir = tempfile::tempdir().unwrap();
-    let hdr = "\"TRIP_ID\",\"CALL_TYPE\",\"ORIGIN_CALL\",\"ORIGIN_STAND\",\"TAXI_ID\",\"TIMESTAMP\",\"DAY_TYPE\",\"MISSING_DATA\",\"POLYLINE\"\n";
+    let hdr =
+        "\"TRIP_ID\",\"CALL_TYPE\",\"ORIGIN_CALL\",\"ORIGIN_STAND\",\"TAXI_ID\",\"TIMESTAMP\",\"DAY_TYPE\",\"MISSING_DATA\",\"POLYLINE\"\n";
     let rows = "\"1372636858620000589\",\"C\",\"\",\"\",\"20000589\",\"1372636858\",\"A\",\"False\",\"[[-8.618643,41.141412],[-8.618499,41.141376],[-8.620326,41.14251]]\"\n\
                 \"2\",\"C\",\"\",\"\",\"20000590\",\"1372637000\",\"A\",\"True\",\"[]\"\n";
     let p = write_gz(dir.path(), "train.csv.gz", &format!("{hdr}{rows}"));
@@ -292,8 +286,7 @@ fn chengdu_json_lines() {
 
 // ---------------------------------------------------------------- GeoLife and plain CSV
 
-const PLT_HEAD: &str =
-    "Geolife trajectory\nWGS 84\nAltitude is in Feet\nReserved 3\n0,2,255,My Track,0,0,2,8421376\n0\n";
+const PLT_HEAD: &str = "Geolife trajectory\nWGS 84\nAltitude is in Feet\nReserved 3\n0,2,255,My Track,0,0,2,8421376\n0\n";
 
 #[test]
 fn geolife_plt_file_and_directory() {

@@ -53,14 +53,20 @@ fn demand_config_keys_are_named() {
         (DemandConfig { days: 0, ..d.clone() }, "demand: days must be at least 1 (got 0)".into()),
         (DemandConfig { max_route_roads: 1, ..d.clone() }, "demand: max_route_roads must be at least 2 (got 1)".into()),
         (DemandConfig { gravity_beta: -0.1, ..d.clone() }, "demand: gravity_beta must be at least 0 (got -0.1)".into()),
-        (DemandConfig { weekend_factor: f64::NAN, ..d.clone() }, "demand: weekend_factor must be a finite number at least 0 (got NaN)".into()),
+        (
+            DemandConfig { weekend_factor: f64::NAN, ..d.clone() },
+            "demand: weekend_factor must be a finite number at least 0 (got NaN)".into(),
+        ),
         (DemandConfig { habit_loyalty: 1.5, ..d.clone() }, "demand: habit_loyalty must lie in [0, 1] (got 1.5)".into()),
         (DemandConfig { peak_slowdown: 1.0, ..d.clone() }, "demand: peak_slowdown must lie in [0, 1) (got 1)".into()),
         (DemandConfig { hourly_profile: profile, ..d.clone() }, "demand: hourly_profile[3] must be at least 0 (got -1)".into()),
         (DemandConfig { hourly_profile: [0.0; 24], ..d.clone() }, "demand: hourly_profile must have a positive weight (got all 0)".into()),
         (DemandConfig { unknown_speed_kmh: 0.0, ..d.clone() }, "demand: unknown_speed_kmh must be greater than 0 (got 0)".into()),
         (DemandConfig { maxspeed_factor: -1.0, ..d.clone() }, "demand: maxspeed_factor must be greater than 0 (got -1)".into()),
-        (DemandConfig { class_speeds_kmh: vec![("primary".into(), 0.0)], ..d.clone() }, "demand: class_speeds_kmh[primary] must be greater than 0 (got 0)".into()),
+        (
+            DemandConfig { class_speeds_kmh: vec![("primary".into(), 0.0)], ..d.clone() },
+            "demand: class_speeds_kmh[primary] must be greater than 0 (got 0)".into(),
+        ),
     ];
     for (c, want) in cases {
         let e = synthesize_trips(&net, &c, None).unwrap_err().to_string();

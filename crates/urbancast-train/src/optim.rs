@@ -71,12 +71,7 @@ impl OptimConfig {
         match self.kind {
             OptimKind::Adam => {
                 let wd = (self.weight_decay > 0.0).then(|| WeightDecayConfig::new(self.weight_decay));
-                AdamConfig::new()
-                    .with_beta_1(self.beta1)
-                    .with_beta_2(self.beta2)
-                    .with_epsilon(self.eps)
-                    .with_weight_decay(wd)
-                    .init()
+                AdamConfig::new().with_beta_1(self.beta1).with_beta_2(self.beta2).with_epsilon(self.eps).with_weight_decay(wd).init()
             }
             OptimKind::AdamW => AdamWConfig::new()
                 .with_beta_1(self.beta1)

@@ -115,8 +115,8 @@ pub fn load_bundle(dir: &Path, net: &RoadNetwork, device: &Device) -> Result<Bun
     let meta: BundleMeta =
         serde_json::from_str(&read("meta.json")?).with_context(|| format!("{}/meta.json: not a bundle meta file", dir.display()))?;
     meta.network.ensure_matches(net, dir, "the model")?;
-    let ctx: RoadContext = serde_json::from_str(&read("context.json")?)
-        .with_context(|| format!("{}/context.json: not a road context", dir.display()))?;
+    let ctx: RoadContext =
+        serde_json::from_str(&read("context.json")?).with_context(|| format!("{}/context.json: not a road context", dir.display()))?;
     let config = read_hoser_config(model_path(dir)).with_context(|| format!("reading {}", model_path(dir).display()))?;
     let model = load_hoser(model_path(dir), device).with_context(|| format!("loading {}", model_path(dir).display()))?;
     Ok(Bundle { model, config, ctx, meta })

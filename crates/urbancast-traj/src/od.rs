@@ -77,8 +77,7 @@ pub fn to_requests(net: &RoadNetwork, ods: &[OdSample]) -> Result<Vec<OdRequest>
 /// two roads and origin ≠ destination, each with the OD and start time of its trajectory (see
 /// the module docs for how this matches HOSER). Errors when no trajectory is eligible.
 pub fn sample_ods(trajs: &[Trajectory], n: usize, seed: u64) -> Result<Vec<OdSample>> {
-    let eligible: Vec<usize> =
-        (0..trajs.len()).filter(|&i| trajs[i].len() >= 2 && trajs[i].origin() != trajs[i].destination()).collect();
+    let eligible: Vec<usize> = (0..trajs.len()).filter(|&i| trajs[i].len() >= 2 && trajs[i].origin() != trajs[i].destination()).collect();
     if eligible.is_empty() && n > 0 {
         bail!("none of the {} trajectories has two roads or more with origin ≠ destination: no OD to sample", trajs.len());
     }
@@ -110,7 +109,9 @@ pub fn read_od_csv(path: impl AsRef<Path>) -> Result<Vec<OdSample>> {
     let path = path.as_ref();
     let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read the OD file", path.display()))?;
     let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
-    let Some((_, header)) = lines.next() else { bail!("{}: empty OD file (expected a header origin_id,destination_id,start_time)", path.display()) };
+    let Some((_, header)) = lines.next() else {
+        bail!("{}: empty OD file (expected a header origin_id,destination_id,start_time)", path.display())
+    };
     let names: Vec<String> = header.trim_start_matches('\u{feff}').split(',').map(|h| unquote(h).to_ascii_lowercase()).collect();
     let col = |name: &str| {
         names.iter().position(|h| h == name).with_context(|| {

@@ -43,7 +43,11 @@ impl HoserConfig {
             c.at_least(name, v, 1)?;
         }
         let (hidden, d) = (self.hidden(), self.model_dim());
-        c.ensure(hidden.is_multiple_of(self.gat_heads), "gat_heads", format!("must divide the hidden width {hidden} (got {})", self.gat_heads))?;
+        c.ensure(
+            hidden.is_multiple_of(self.gat_heads),
+            "gat_heads",
+            format!("must divide the hidden width {hidden} (got {})", self.gat_heads),
+        )?;
         c.ensure(d.is_multiple_of(self.traj_heads), "traj_heads", format!("must divide the model width {d} (got {})", self.traj_heads))?;
         c.positive("dist_clip_km", self.dist_clip_km)?;
         c.positive("dt_clip_min", self.dt_clip_min)?;

@@ -182,11 +182,7 @@ fn zone_adjacency_by_hand() {
     let (w01, w10, w12) = (4.0 / 40f64.sqrt(), 1.0 / 40f64.sqrt(), 9.0 / 10f64.sqrt());
     // row a receives from b: A[0][1] = w10, A[1][0] = w01, A[2][1] = w12; D = 1 + row sums
     let (d0, d1, d2) = (1.0 + w10, 1.0 + w01, 1.0 + w12);
-    let want = [
-        [1.0 / d0, w10 / (d0 * d1).sqrt(), 0.0],
-        [w01 / (d1 * d0).sqrt(), 1.0 / d1, 0.0],
-        [0.0, w12 / (d2 * d1).sqrt(), 1.0 / d2],
-    ];
+    let want = [[1.0 / d0, w10 / (d0 * d1).sqrt(), 0.0], [w01 / (d1 * d0).sqrt(), 1.0 / d1, 0.0], [0.0, w12 / (d2 * d1).sqrt(), 1.0 / d2]];
     for r in 0..3 {
         for c in 0..3 {
             assert!((a[r * 3 + c] as f64 - want[r][c]).abs() < 1e-6, "[{r}][{c}] {a:?}");
@@ -352,7 +348,10 @@ fn split_and_batcher_are_seeded() {
     assert_eq!(e0, batcher.epoch(0));
     assert_ne!(e0, batcher.epoch(1));
     // 200 samples fit one bucket: every batch holds a run of the length-sorted order
-    let spread: usize = e0.iter().map(|b| b.iter().map(|&i| samples[i].steps()).max().unwrap() - b.iter().map(|&i| samples[i].steps()).min().unwrap()).sum();
+    let spread: usize = e0
+        .iter()
+        .map(|b| b.iter().map(|&i| samples[i].steps()).max().unwrap() - b.iter().map(|&i| samples[i].steps()).min().unwrap())
+        .sum();
     assert!(spread <= 16, "bucketing keeps batches of similar length ({spread})");
     assert_eq!(batcher.sequential().concat().len(), 200);
 }

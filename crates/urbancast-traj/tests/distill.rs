@@ -193,8 +193,10 @@ fn lambda_zero_is_vanilla_training_and_the_teacher_is_never_changed() {
     assert_eq!(strip(&log_v), strip(&log_0));
     assert!(log_0.epochs.iter().all(|e| e.train_kd.is_some_and(f64::is_finite)), "{log_0:?}");
     assert!(log_v.epochs.iter().all(|e| e.train_kd.is_none()));
-    let a: Vec<f32> = vanilla.encode_graph(GraphInputs::from(&GraphTensors::new(&w.prep.ctx, &Device::flex()))).road.into_data().iter::<f32>().collect();
-    let b: Vec<f32> = zero.encode_graph(GraphInputs::from(&GraphTensors::new(&w.prep.ctx, &Device::flex()))).road.into_data().iter::<f32>().collect();
+    let a: Vec<f32> =
+        vanilla.encode_graph(GraphInputs::from(&GraphTensors::new(&w.prep.ctx, &Device::flex()))).road.into_data().iter::<f32>().collect();
+    let b: Vec<f32> =
+        zero.encode_graph(GraphInputs::from(&GraphTensors::new(&w.prep.ctx, &Device::flex()))).road.into_data().iter::<f32>().collect();
     assert_eq!(a, b, "λ = 0 must give the vanilla weights");
     // A strong λ pulls the student's candidate distribution towards the teacher's.
     let (strong, log_s) = train(w, Some(kd(3.0)));

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use urbancast_roads::{LonLat, RoadNetwork, RoadSpec, UTurns};
 use urbancast_traj::generate::{
-    BeamConfig, BestFirstConfig, CandidateSource, DistanceScorer, Generated, NearestSuccessors, OdRequest, Query,
-    StepScorer, Token, beam_search, best_first, to_trajectory,
+    BeamConfig, BestFirstConfig, CandidateSource, DistanceScorer, Generated, NearestSuccessors, OdRequest, Query, StepScorer, Token,
+    beam_search, best_first, to_trajectory,
 };
 
 const T0: i64 = 1_700_000_000;
@@ -31,28 +31,18 @@ fn network(junctions: &[(u64, LonLat)], roads: &[(u64, u64, u64)]) -> RoadNetwor
 /// probability 0.36 > 0.06. 108 (X→Y) is disconnected.
 fn trap() -> RoadNetwork {
     let j = [
-        (0, [0.000, 0.000]), // A
-        (1, [0.001, 0.000]), // B
-        (2, [0.002, 0.001]), // C
+        (0, [0.000, 0.000]),  // A
+        (1, [0.001, 0.000]),  // B
+        (2, [0.002, 0.001]),  // C
         (3, [0.002, -0.001]), // D
-        (4, [0.003, 0.000]), // E
-        (5, [0.004, 0.000]), // F
-        (6, [0.002, 0.002]), // G
+        (4, [0.003, 0.000]),  // E
+        (5, [0.004, 0.000]),  // F
+        (6, [0.002, 0.002]),  // G
         (7, [0.002, -0.002]), // H
-        (8, [0.010, 0.010]), // X
-        (9, [0.011, 0.010]), // Y
+        (8, [0.010, 0.010]),  // X
+        (9, [0.011, 0.010]),  // Y
     ];
-    let r = [
-        (100, 0, 1),
-        (101, 1, 2),
-        (102, 1, 3),
-        (103, 2, 4),
-        (104, 3, 4),
-        (105, 2, 6),
-        (106, 3, 7),
-        (107, 4, 5),
-        (108, 8, 9),
-    ];
+    let r = [(100, 0, 1), (101, 1, 2), (102, 1, 3), (103, 2, 4), (104, 3, 4), (105, 2, 6), (106, 3, 7), (107, 4, 5), (108, 8, 9)];
     network(&j, &r)
 }
 
@@ -220,14 +210,8 @@ type Weights = Vec<((u64, u64), f64)>;
 /// A one-way ring 200→201→202→203→200 with an exit 204 from the end of 203 towards the
 /// destination 205. The scorer loves the ring.
 fn ring() -> (RoadNetwork, Weights) {
-    let j = [
-        (0, [0.000, 0.000]),
-        (1, [0.001, 0.000]),
-        (2, [0.001, 0.001]),
-        (3, [0.000, 0.001]),
-        (4, [-0.001, 0.001]),
-        (5, [-0.002, 0.001]),
-    ];
+    let j =
+        [(0, [0.000, 0.000]), (1, [0.001, 0.000]), (2, [0.001, 0.001]), (3, [0.000, 0.001]), (4, [-0.001, 0.001]), (5, [-0.002, 0.001])];
     let r = [(200, 0, 1), (201, 1, 2), (202, 2, 3), (203, 3, 0), (204, 0, 4), (205, 4, 5)];
     // 203 ends at junction 0 where both 200 (the ring) and 204 (the exit) start.
     let net = network(&j, &r);
@@ -437,9 +421,8 @@ fn candidate_source_can_be_plugged_in() {
     let s = trap_scorer(&net);
     let r = [req(&net, 100, 107, T0)];
     // Only the lowest-index successor: 100 → 101 → 103 → 107.
-    let first_only = |net: &RoadNetwork, cur: usize, _dest: usize, _cap: usize| -> Vec<u32> {
-        net.successors(cur).iter().take(1).copied().collect()
-    };
+    let first_only =
+        |net: &RoadNetwork, cur: usize, _dest: usize, _cap: usize| -> Vec<u32> { net.successors(cur).iter().take(1).copied().collect() };
     let cfg = beam(4).with_candidates(first_only);
     let g = &beam_search(&net, &s, &r, &cfg)[0];
     assert_eq!(ids(&net, g), vec![100, 101, 103, 107]);
@@ -460,10 +443,7 @@ fn candidate_source_can_be_plugged_in() {
     for cur in 0..grid.len() {
         for cap in 1..4 {
             let dest = (cur * 7 + 3) % grid.len();
-            assert_eq!(
-                NearestSuccessors.candidates(&grid, cur, dest, cap),
-                urbancast_traj::data::candidates(&grid, cur, dest, cap)
-            );
+            assert_eq!(NearestSuccessors.candidates(&grid, cur, dest, cap), urbancast_traj::data::candidates(&grid, cur, dest, cap));
         }
     }
     let cfg = beam(4).with_candidates(urbancast_traj::data::candidates);

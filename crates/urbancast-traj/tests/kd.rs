@@ -51,8 +51,8 @@ const WANT: [f64; 12] = [1.0 / 3.0, 2.0 / 3.0, 0.0, 0.5, 0.5, 0.0, 0.5, 0.5, 0.0
 #[test]
 fn gathered_distribution_tensor_and_plain() {
     let d = Device::flex();
-    let q = gather_candidate_distribution(f(PROBS.to_vec(), [4, 5], &d), i(CELLS.to_vec(), [4, 3], &d), b(MASK.to_vec(), [4, 3], &d))
-        .unwrap();
+    let q =
+        gather_candidate_distribution(f(PROBS.to_vec(), [4, 5], &d), i(CELLS.to_vec(), [4, 3], &d), b(MASK.to_vec(), [4, 3], &d)).unwrap();
     let q = vals(q);
     assert_close(&q, &WANT, 1e-6);
     // Exactly 0 on padded candidates; rows with a real candidate sum to 1.
@@ -78,8 +78,8 @@ fn gather_errors() {
     let e = gather_candidate_distribution(f(PROBS[..5].to_vec(), [1, 5], &d), i(vec![1, 5], [1, 2], &d), b(vec![true, true], [1, 2], &d))
         .unwrap_err();
     assert!(e.to_string().contains("cell token 5"), "{e}");
-    let e = gather_candidate_distribution(f(PROBS.to_vec(), [4, 5], &d), i(vec![0; 6], [2, 3], &d), b(vec![true; 6], [2, 3], &d))
-        .unwrap_err();
+    let e =
+        gather_candidate_distribution(f(PROBS.to_vec(), [4, 5], &d), i(vec![0; 6], [2, 3], &d), b(vec![true; 6], [2, 3], &d)).unwrap_err();
     assert!(e.to_string().contains("4 rows"), "{e}");
     assert!(gather_candidate_row(&PROBS[..5], &[1, -2], &[true, true]).unwrap_err().to_string().contains("-2"));
     assert!(gather_candidate_row(&[0.5, f32::NAN], &[1], &[true]).is_err());

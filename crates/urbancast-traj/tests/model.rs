@@ -178,8 +178,7 @@ fn padding_keys_are_masked() {
 fn haversine_matches_roads_crate_at_high_latitude() {
     use urbancast_roads::geo::haversine_km;
     let d = Device::flex();
-    let pts: Vec<[f64; 2]> =
-        vec![[18.95, 69.65], [18.99, 69.66], [15.63, 78.22], [16.0, 78.1], [25.0, 70.5], [18.96, 69.651]];
+    let pts: Vec<[f64; 2]> = vec![[18.95, 69.65], [18.99, 69.66], [15.63, 78.22], [16.0, 78.1], [25.0, 70.5], [18.96, 69.651]];
     let flat: Vec<f32> = pts.iter().flat_map(|p| [p[0] as f32, p[1] as f32]).collect();
     let n = pts.len();
     let a = ft(flat, [1, n, 2], &d);

@@ -108,10 +108,8 @@ fn cached_scores_equal_the_full_forward_pass() {
     let mut state = scorer.begin(&[tok(0, 0), tok(1, 0)]);
     let mut checked = 0;
     for t in 0..l {
-        let cands: Vec<Vec<u32>> = order
-            .iter()
-            .map(|&i| candidates(&s.net, samples[i].roads[t] as usize, samples[i].dest(), MAX_CANDIDATES))
-            .collect();
+        let cands: Vec<Vec<u32>> =
+            order.iter().map(|&i| candidates(&s.net, samples[i].roads[t] as usize, samples[i].dest(), MAX_CANDIDATES)).collect();
         let queries: Vec<Query<'_>> = order
             .iter()
             .zip(&cands)
@@ -141,7 +139,13 @@ fn cached_scores_equal_the_full_forward_pass() {
         state = scorer.advance(state, &parents, &tokens);
         order = next;
     }
-    let want: usize = (0..2).map(|i| (0..samples[i].steps()).map(|t| batch.cand_mask[(i * l + t) * k..(i * l + t + 1) * k].iter().filter(|&&m| m).count()).sum::<usize>()).sum();
+    let want: usize = (0..2)
+        .map(|i| {
+            (0..samples[i].steps())
+                .map(|t| batch.cand_mask[(i * l + t) * k..(i * l + t + 1) * k].iter().filter(|&&m| m).count())
+                .sum::<usize>()
+        })
+        .sum();
     assert_eq!(checked, want);
 }
 

@@ -10,8 +10,7 @@ use urbancast_traj::bundle::load_bundle;
 use urbancast_traj::data::{GraphTensors, Sample, TimeNorm, TrajBatch};
 use urbancast_traj::model::HoserConfig;
 use urbancast_traj::train::{
-    RunOpts, TrainData,
-    Prepared, TrainConfig, TrainLog, evaluate, fit, prepare_training, sized_config, split_indices, zones_for,
+    Prepared, RunOpts, TrainConfig, TrainData, TrainLog, evaluate, fit, prepare_training, sized_config, split_indices, zones_for,
 };
 
 struct World {

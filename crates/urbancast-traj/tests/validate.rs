@@ -33,7 +33,9 @@ fn hoser_config() {
 fn train_config() {
     let d = TrainConfig::default();
     d.validate().unwrap();
-    TrainConfig { max_batches_per_epoch: Some(1), val_batches: Some(1), patience: Some(1), clip_norm: 0.0, ..d.clone() }.validate().unwrap();
+    TrainConfig { max_batches_per_epoch: Some(1), val_batches: Some(1), patience: Some(1), clip_norm: 0.0, ..d.clone() }
+        .validate()
+        .unwrap();
     let cases = [
         (TrainConfig { epochs: 0, ..d.clone() }, "train.epochs must be at least 1 (got 0)"),
         (TrainConfig { batch: 0, ..d.clone() }, "train.batch must be at least 1 (got 0)"),

@@ -1,8 +1,8 @@
 //! Turning a prepared city into model inputs: spatial context, masks and batches.
 use burn::prelude::*;
 use burn::tensor::TensorData;
-use urbancast_data::prep::Prepared;
 use urbancast_data::Layout;
+use urbancast_data::prep::Prepared;
 use urbancast_nn::Space;
 
 /// A prepared city on a device, ready to be batched.

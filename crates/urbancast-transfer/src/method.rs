@@ -23,12 +23,8 @@ impl Method {
     /// Every method at its default (STBaT in full; its ablations are in [`Method::ABLATIONS`]).
     pub const ALL: [Method; 5] = [Method::TargetOnly, Method::FineTune, Method::ZeroShot, Method::Ha, Method::Stbat(Variant::Full)];
     /// The four STBaT ablations.
-    pub const ABLATIONS: [Method; 4] = [
-        Method::Stbat(Variant::NoPoi),
-        Method::Stbat(Variant::NoFdp),
-        Method::Stbat(Variant::NoSimdcl),
-        Method::Stbat(Variant::NoWloss),
-    ];
+    pub const ABLATIONS: [Method; 4] =
+        [Method::Stbat(Variant::NoPoi), Method::Stbat(Variant::NoFdp), Method::Stbat(Variant::NoSimdcl), Method::Stbat(Variant::NoWloss)];
 
     pub fn name(&self) -> &'static str {
         match self {
@@ -73,13 +69,11 @@ impl fmt::Display for Method {
 impl FromStr for Method {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Method::ALL
-            .into_iter()
-            .chain(Method::ABLATIONS)
-            .find(|m| m.name() == s || (s == "finetune" && *m == Method::FineTune))
-            .ok_or_else(|| {
+        Method::ALL.into_iter().chain(Method::ABLATIONS).find(|m| m.name() == s || (s == "finetune" && *m == Method::FineTune)).ok_or_else(
+            || {
                 let names: Vec<&str> = Method::ALL.iter().chain(&Method::ABLATIONS).map(|m| m.name()).collect();
                 format!("unknown method `{s}`: expected one of {}", names.join(", "))
-            })
+            },
+        )
     }
 }

@@ -65,7 +65,10 @@ pub fn predict_city(
     let t = city.num_steps();
     let (from, to) = (from.unwrap_or(lags), to.unwrap_or(t));
     if from < lags || to > t || from >= to {
-        bail!("time range [{from}, {to}) is invalid for `{}`: it has {t} steps and each prediction needs {lags} earlier steps, so use {lags} <= from < to <= {t}", city.name);
+        bail!(
+            "time range [{from}, {to}) is invalid for `{}`: it has {t} steps and each prediction needs {lags} earlier steps, so use {lags} <= from < to <= {t}",
+            city.name
+        );
     }
     let protocol = Protocol { percentile: meta.percentile, ..Default::default() };
     let prep = Prepared::new(city, &protocol);

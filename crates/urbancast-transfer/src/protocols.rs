@@ -7,9 +7,9 @@ use burn::tensor::Device;
 use urbancast_data::City;
 use urbancast_eval::{ResultRow, SummaryRow};
 
+use crate::method::Method;
 use crate::report::{sanitize, write_report};
 use crate::runner::{Experiment, RunOutput, Settings};
-use crate::method::Method;
 use crate::stbat::Variant;
 
 /// The methods of the STBaT paper's tables: target-only, fine-tune, zero-shot, STBaT and its

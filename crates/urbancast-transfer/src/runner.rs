@@ -100,17 +100,29 @@ impl Experiment {
             if s.channels != target.channels {
                 bail!(
                     "source `{}` has channels {:?} but the target `{}` has {:?}: align them first",
-                    s.name, s.channels, target.name, target.channels
+                    s.name,
+                    s.channels,
+                    target.name,
+                    target.channels
                 );
             }
             if s.interval_min != target.interval_min {
                 bail!(
                     "source `{}` is sampled every {} min but the target `{}` every {} min: resample to a common interval",
-                    s.name, s.interval_min, target.name, target.interval_min
+                    s.name,
+                    s.interval_min,
+                    target.name,
+                    target.interval_min
                 );
             }
             if std::mem::discriminant(&s.layout) != std::mem::discriminant(&target.layout) {
-                bail!("source `{}` ({}) and target `{}` ({}) must both be grids or both be zone graphs", s.name, s.layout.describe(), target.name, target.layout.describe());
+                bail!(
+                    "source `{}` ({}) and target `{}` ({}) must both be grids or both be zone graphs",
+                    s.name,
+                    s.layout.describe(),
+                    target.name,
+                    target.layout.describe()
+                );
             }
         }
         Ok(Experiment {
@@ -181,8 +193,7 @@ impl Experiment {
         let splits: Vec<(usize, Splits)> =
             days.iter().map(|&n| Ok((n, settings.protocol.target_splits(&self.target.city, n)?))).collect::<Result<_>>()?;
         let source_tasks: Vec<Task> = self.sources.iter().map(|p| Task::new(p, &ad)).collect();
-        let source_splits: Vec<Splits> =
-            self.sources.iter().map(|p| settings.protocol.source_splits(&p.city)).collect::<Result<_, _>>()?;
+        let source_splits: Vec<Splits> = self.sources.iter().map(|p| settings.protocol.source_splits(&p.city)).collect::<Result<_, _>>()?;
         let source_names: Vec<String> = self.sources.iter().map(|p| p.city.name.clone()).collect();
         let channel_names: Vec<String> = self.target.city.channels.iter().map(|c| c.name().to_string()).collect();
         let truths: Vec<_> = splits.iter().map(|(_, sp)| truth(&target_task, &sp.test)).collect();
@@ -211,8 +222,16 @@ impl Experiment {
                                 Some(key) => {
                                     if !pretrained.contains_key(&key) {
                                         let model = cfg.init_seeded(kind, &ad, seed);
-                                        let train_s: Vec<Split> = source_tasks.iter().zip(&source_splits).map(|(t, s)| Split { task: t, steps: &s.train }).collect();
-                                        let val_s: Vec<Split> = source_tasks.iter().zip(&source_splits).map(|(t, s)| Split { task: t, steps: &s.val }).collect();
+                                        let train_s: Vec<Split> = source_tasks
+                                            .iter()
+                                            .zip(&source_splits)
+                                            .map(|(t, s)| Split { task: t, steps: &s.train })
+                                            .collect();
+                                        let val_s: Vec<Split> = source_tasks
+                                            .iter()
+                                            .zip(&source_splits)
+                                            .map(|(t, s)| Split { task: t, steps: &s.val })
+                                            .collect();
                                         let t0 = Instant::now();
                                         let data = GridData::new(&train_s, &val_s, lags);
                                         let done = match key {
@@ -224,7 +243,8 @@ impl Experiment {
                                             Some(v) => {
                                                 let sc = v.apply(&settings.stbat);
                                                 let run = settings.run_dir(&format!("pretrain-{}-seed{seed}", v.name()));
-                                                let (m, l, o) = stbat::pretrain(model, data, &settings.pretrain, &sc, seed, v.name(), run.as_ref())?;
+                                                let (m, l, o) =
+                                                    stbat::pretrain(model, data, &settings.pretrain, &sc, seed, v.name(), run.as_ref())?;
                                                 for note in &o.notes {
                                                     on_skip(note.clone());
                                                 }
@@ -248,7 +268,8 @@ impl Experiment {
                                 let va = [Split { task: &target_task, steps: &sp.val }];
                                 let label = format!("{method} N={n}");
                                 let run = settings.run_dir(&format!("{method}-n{n}-seed{seed}"));
-                                let (m, l) = train(init, GridData::new(&tr, &va, lags), &settings.target_train, seed, &label, run.as_ref())?;
+                                let (m, l) =
+                                    train(init, GridData::new(&tr, &va, lags), &settings.target_train, seed, &label, run.as_ref())?;
                                 log = Some(l);
                                 m
                             } else {

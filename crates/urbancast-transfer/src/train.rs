@@ -62,7 +62,13 @@ impl TrainConfig {
         TrainSpec {
             label: label.to_string(),
             lr: self.lr,
-            optim: OptimConfig { kind: OptimKind::Adam, beta1: self.beta1, beta2: self.beta2, eps: self.eps, weight_decay: self.weight_decay },
+            optim: OptimConfig {
+                kind: OptimKind::Adam,
+                beta1: self.beta1,
+                beta2: self.beta2,
+                eps: self.eps,
+                weight_decay: self.weight_decay,
+            },
             schedule: LrSchedule::Constant,
             clip_norm: self.clip_norm,
             max_epochs: self.max_epochs,
@@ -216,7 +222,14 @@ impl Objective for PlainMse<'_, '_, '_> {
 /// Trains `model` (on an autodiff device) on `data` (its batch size is set from `cfg`),
 /// validating after every epoch. Returns the model of the best validation epoch. `label` names
 /// the phase in the progress bar; `run` keeps its log and checkpoints (and resumes).
-pub fn train(model: StNet, mut data: GridData, cfg: &TrainConfig, seed: u64, label: &str, run: Option<&RunDir>) -> Result<(StNet, TrainLog)> {
+pub fn train(
+    model: StNet,
+    mut data: GridData,
+    cfg: &TrainConfig,
+    seed: u64,
+    label: &str,
+    run: Option<&RunDir>,
+) -> Result<(StNet, TrainLog)> {
     data.batch = cfg.batch;
     let mut obj = PlainMse { data };
     let fitted = urbancast_train::fit(model, &mut obj, &cfg.spec(label, seed), run)?;

@@ -1,19 +1,19 @@
 //! STBaT: losses against direct computations, density and weights by hand, the alternation,
 //! and the method end to end on tiny synthetic cities.
 mod common;
-use common::tiny;
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::prelude::*;
 use burn::tensor::TensorData;
+use common::tiny;
 use ndarray::{Array2, array};
 use urbancast_data::prep::{Prepared, Protocol};
 use urbancast_nn::{SpatialKind, StNetConfig};
+use urbancast_train::{Objective, OptimConfig, Stepper};
 use urbancast_transfer::batch::Task;
 use urbancast_transfer::stbat::{
     self, DclOrder, DclSim, StbatConfig, StbatObjective, Stblm, Variant, cosine_similarity, gaussian_kl, inverse_density_weights,
     log_density, regional_stats, simdcl, simdcl_direct,
 };
-use urbancast_train::{Objective, OptimConfig, Stepper};
 use urbancast_transfer::train::{GridData, Split, TrainConfig};
 use urbancast_transfer::{Experiment, Method, Settings};
 
@@ -85,12 +85,12 @@ fn simdcl_by_hand_on_three_regions() {
     let c = std::f64::consts::FRAC_1_SQRT_2;
     let l = |num: f64, den: &[f64]| -(num.exp() / den.iter().map(|v| v.exp()).sum::<f64>()).ln();
     let pairs = [
-        l(0.0, &[0.0]),    // anchor 0, k = 1 (lowest delta): only j = 1
-        l(c, &[0.0, c]),   // anchor 0, k = 2: j in {1, 2}
-        l(0.0, &[0.0]),    // anchor 1, k = 0 (delta 0.1): only j = 0
-        l(c, &[0.0, c]),   // anchor 1, k = 2 (delta 0.2)
-        l(c, &[c]),        // anchor 2, k = 1 (delta 0.2): only j = 1
-        l(c, &[c, c]),     // anchor 2, k = 0 (delta 0.5)
+        l(0.0, &[0.0]),  // anchor 0, k = 1 (lowest delta): only j = 1
+        l(c, &[0.0, c]), // anchor 0, k = 2: j in {1, 2}
+        l(0.0, &[0.0]),  // anchor 1, k = 0 (delta 0.1): only j = 0
+        l(c, &[0.0, c]), // anchor 1, k = 2 (delta 0.2)
+        l(c, &[c]),      // anchor 2, k = 1 (delta 0.2): only j = 1
+        l(c, &[c, c]),   // anchor 2, k = 0 (delta 0.5)
     ];
     let want = pairs.iter().sum::<f64>() / 6.0;
     assert!((loss - want).abs() < 1e-5, "{loss} vs {want}");

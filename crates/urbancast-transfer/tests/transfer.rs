@@ -1,7 +1,7 @@
 //! End-to-end behaviour of training, the methods and the runner on tiny synthetic cities.
 mod common;
-use common::tiny;
 use burn::prelude::*;
+use common::tiny;
 use ndarray::Array3;
 use urbancast_data::prep::{Prepared, Protocol};
 use urbancast_data::{Channel, City, Layout};
@@ -33,7 +33,15 @@ fn training_loss_falls_on_a_tiny_city() {
     let cfg = urbancast_nn::StNetConfig { channels: 2, lags: 6, conv_channels: 8, res_units: 1, hidden: 16, head_hidden: 16 };
     let model = cfg.init_seeded(urbancast_nn::SpatialKind::Grid, &ad, 7);
     let tc = TrainConfig { max_epochs: 12, patience: 100, batch: 16, lr: 3e-3, ..TrainConfig::default() };
-    let (_, log) = train(model, GridData::new(&[Split { task: &task, steps: &steps }], &[Split { task: &task, steps: &val }], 6), &tc, 7, "test", None).unwrap();
+    let (_, log) = train(
+        model,
+        GridData::new(&[Split { task: &task, steps: &steps }], &[Split { task: &task, steps: &val }], 6),
+        &tc,
+        7,
+        "test",
+        None,
+    )
+    .unwrap();
     assert_eq!(log.train_loss.len(), 12);
     let first = log.train_loss[0];
     let last = *log.train_loss.last().unwrap();
@@ -47,9 +55,7 @@ fn runner_produces_every_method_and_is_reproducible() {
     let run = || {
         let exp = Experiment::new(vec![tiny("metro", 1), tiny("coastal", 1)], tiny("suburb", 1), &tiny_settings().protocol).unwrap();
         let mut skipped = vec![];
-        let out = exp
-            .run(&Method::ALL, &[1, 0], &[5], &tiny_settings(), &Device::flex(), |_| {}, |m| skipped.push(m))
-            .unwrap();
+        let out = exp.run(&Method::ALL, &[1, 0], &[5], &tiny_settings(), &Device::flex(), |_| {}, |m| skipped.push(m)).unwrap();
         (out, skipped)
     };
     let (a, skipped) = run();

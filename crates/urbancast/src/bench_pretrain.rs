@@ -59,6 +59,12 @@ pub fn run(a: PretrainArgs) -> Result<()> {
 
 fn time_one(a: &PretrainArgs) -> Result<PretrainFigures> {
     let f = time_pretrain(&a.sources, a.method == "stbat", a.epochs, a.conv_channels, a.hidden, a.seed, &a.device.get()?)?;
-    eprintln!("{}: {:.2} s / epoch over {} epochs, peak RSS {:?} MiB", f.method, f.mean_epoch_seconds, f.epochs, f.peak_rss_mib.map(|m| m.round()));
+    eprintln!(
+        "{}: {:.2} s / epoch over {} epochs, peak RSS {:?} MiB",
+        f.method,
+        f.mean_epoch_seconds,
+        f.epochs,
+        f.peak_rss_mib.map(|m| m.round())
+    );
     Ok(f)
 }

@@ -53,17 +53,29 @@ pub fn run(a: Args) -> Result<()> {
     ensure!(a.steps > 0 && a.repeats > 0 && a.batch > 0, "--steps, --repeats and --batch must be at least 1");
     let net = a.net.load()?;
     let trajs = if a.train.is_empty() { synthetic_trips(&net, a.trips, a.seed)? } else { read_checked_all(&net, &a.train)? };
-    let cfg = KdBenchConfig { zones: a.zones, steps: a.steps, repeats: a.repeats, batch: a.batch, window: a.window, last_only: a.last_only, seed: a.seed };
+    let cfg = KdBenchConfig {
+        zones: a.zones,
+        steps: a.steps,
+        repeats: a.repeats,
+        batch: a.batch,
+        window: a.window,
+        last_only: a.last_only,
+        seed: a.seed,
+    };
     let b = bench_kd(&net, &trajs, a.teacher.as_deref(), &cfg, |e| match e {
         KdBenchEvent::Targets { samples, stats: st, window } => {
             // A closed stdout surfaces at the final report; progress lines are best effort.
             let _ = outln!(
                 "`{}`: {samples} training samples; teacher targets: {} steps over {} distinct windows (w {window}) in {:.2} s",
-                net.name, st.steps, st.windows, st.seconds
+                net.name,
+                st.steps,
+                st.windows,
+                st.seconds
             );
         }
         KdBenchEvent::Run { repeat, distilled, seconds_per_step } => {
-            let _ = outln!("run {repeat}: {:<9} {:8.1} ms per step", if distilled { "distilled" } else { "vanilla" }, seconds_per_step * 1e3);
+            let _ =
+                outln!("run {repeat}: {:<9} {:8.1} ms per step", if distilled { "distilled" } else { "vanilla" }, seconds_per_step * 1e3);
         }
     })?;
     let pct = |r: f64| (r - 1.0) * 100.0;

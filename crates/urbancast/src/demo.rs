@@ -11,8 +11,8 @@ use urbancast_transfer::protocols::leave_one_out;
 use urbancast_transfer::{Method, Settings};
 
 use crate::args::{DeviceArg, OutFlags};
-use urbancast_train::outdir::prepare;
 use crate::transfer::print_loo;
+use urbancast_train::outdir::prepare;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -62,7 +62,8 @@ pub fn run(a: Args) -> Result<()> {
     let summary = write_results(&a.out, &all)?;
     outln!("\n== all targets (seed {}), {:.0} s\n{}", a.seed, start.elapsed().as_secs_f64(), table(&summary))?;
     // LightST on the synthetic sensor graph: MTGNN teacher, plain and distilled MLP students.
-    let g = urbancast_data::graph::synthetic_sensor_graph(&urbancast_data::graph::SyntheticGraphConfig { seed: a.seed, ..Default::default() })?;
+    let g =
+        urbancast_data::graph::synthetic_sensor_graph(&urbancast_data::graph::SyntheticGraphConfig { seed: a.seed, ..Default::default() })?;
     let data = urbancast_data::graph::prepare_graph(&g, &urbancast_data::graph::GraphProtocol::default())?;
     let mut cfg = urbancast_distill::LightstConfig::default();
     cfg.teacher_train.max_epochs = a.lightst_teacher_epochs;

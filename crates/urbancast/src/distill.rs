@@ -9,8 +9,8 @@ use urbancast_distill::LightstConfig;
 use urbancast_distill::report::RunRecord;
 use urbancast_distill::runs::{evaluate_dir, student_name, train_student_into, train_teacher_into};
 
-pub use crate::distill_args::Common;
 use crate::args::DeviceArg;
+pub use crate::distill_args::Common;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -75,7 +75,15 @@ pub fn run(a: Args) -> Result<()> {
 }
 
 /// [`urbancast_distill::run_all`] with its progress and table printed.
-pub fn run_all(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, device: &DeviceArg, out: &Path, reps: usize, resume: bool) -> Result<RunRecord> {
+pub fn run_all(
+    data: &GraphPrepared,
+    cfg: &LightstConfig,
+    seed: u64,
+    device: &DeviceArg,
+    out: &Path,
+    reps: usize,
+    resume: bool,
+) -> Result<RunRecord> {
     anyhow::ensure!(reps >= 1, "--reps must be at least 1 (got 0)");
     let dev = device.get()?;
     eprintln!(

@@ -36,6 +36,12 @@ pub fn run(a: Args) -> Result<()> {
     p.write(&a.out)?;
     let (c, n) = (&p.prep.city, p.steps.len());
     let (from, to) = (p.steps[0], p.steps[n - 1] + 1);
-    eprintln!("wrote predictions for steps {from}..{to} of `{}` ({n} x {} x {}) to {}", c.name, c.num_regions(), c.num_channels(), a.out.display());
+    eprintln!(
+        "wrote predictions for steps {from}..{to} of `{}` ({n} x {} x {}) to {}",
+        c.name,
+        c.num_regions(),
+        c.num_channels(),
+        a.out.display()
+    );
     Ok(())
 }

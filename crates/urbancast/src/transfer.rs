@@ -152,7 +152,12 @@ pub fn run(a: Args) -> Result<()> {
     for c in sources.iter().chain([&target_city]) {
         eprintln!(
             "{:<12} {} steps x {} min, {} ({} active), channels {:?}",
-            c.name, c.num_steps(), c.interval_min, c.layout.describe(), c.num_active(), c.channels
+            c.name,
+            c.num_steps(),
+            c.interval_min,
+            c.layout.describe(),
+            c.num_active(),
+            c.channels
         );
     }
     let exp = Experiment::new(sources, target_city, &settings.protocol)?;
@@ -178,7 +183,10 @@ pub fn run(a: Args) -> Result<()> {
 fn print_row(o: &RunOutput, indent: &str) {
     let r = &o.row;
     let w = if indent.is_empty() { 12 } else { 16 };
-    eprintln!("{indent}{:<w$} N={} seed={} RMSE {:.3} MAE {:.3} ({:.1} s)", r.method, r.days, r.seed, r.scores.mean.rmse, r.scores.mean.mae, r.seconds);
+    eprintln!(
+        "{indent}{:<w$} N={} seed={} RMSE {:.3} MAE {:.3} ({:.1} s)",
+        r.method, r.days, r.seed, r.scores.mean.rmse, r.scores.mean.mae, r.seconds
+    );
 }
 
 /// The table of a written report, its first note and where it is.

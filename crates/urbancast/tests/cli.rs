@@ -48,13 +48,31 @@ fn transfer_then_predict_from_the_checkpoint() {
     assert_eq!(&bytes[1..4], b"PNG");
 
     let ck = run.join("checkpoints").join("fine-tune-n1-seed1");
-    let o = urbancast(&["predict", "--checkpoint", ck.to_str().unwrap(), "--city", "synthetic:suburb?days=8", "--from", "100", "--to", "110", "--out", "pred.npy"], dir.path());
+    let o = urbancast(
+        &[
+            "predict",
+            "--checkpoint",
+            ck.to_str().unwrap(),
+            "--city",
+            "synthetic:suburb?days=8",
+            "--from",
+            "100",
+            "--to",
+            "110",
+            "--out",
+            "pred.npy",
+        ],
+        dir.path(),
+    );
     assert!(o.status.success(), "{}", text(&o));
     let pred: ndarray::Array3<f32> = ndarray_npy::read_npy(dir.path().join("pred.npy")).unwrap();
     assert_eq!(pred.dim(), (10, 120, 2));
     assert!(pred.iter().all(|v| v.is_finite() && *v >= 0.0));
 
-    let o = urbancast(&["predict", "--checkpoint", ck.to_str().unwrap(), "--city", "synthetic:suburb?days=8", "--from", "2", "--out", "p.npy"], dir.path());
+    let o = urbancast(
+        &["predict", "--checkpoint", ck.to_str().unwrap(), "--city", "synthetic:suburb?days=8", "--from", "2", "--out", "p.npy"],
+        dir.path(),
+    );
     fails_cleanly(&o, "earlier steps");
 }
 
@@ -138,7 +156,8 @@ fn stbat_runs_from_the_command_line_and_draws_its_weights() {
     for m in ["stbat", "stbat-no-wloss"] {
         let png = std::fs::read(run.join(format!("stbat-balance-{m}-metro-seed1.png"))).unwrap();
         assert_eq!(&png[1..4], b"PNG");
-        let b: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join(format!("stbat-balance-{m}-seed1.json"))).unwrap()).unwrap();
+        let b: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(run.join(format!("stbat-balance-{m}-seed1.json"))).unwrap()).unwrap();
         let w: Vec<f64> = b["balance"][0]["weight"].as_array().unwrap().iter().filter_map(|v| v.as_f64()).collect();
         assert!(!w.is_empty() && (w.iter().sum::<f64>() / w.len() as f64 - 1.0).abs() < 1e-6);
     }

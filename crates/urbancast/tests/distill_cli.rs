@@ -136,7 +136,22 @@ fn pems_file_trains_with_each_adjacency_kind() {
     std::fs::write(dir.path().join("PEMS98.csv"), "from,to,cost\n0,1,400.5\n1,2,812.0\n").unwrap();
     for kind in ["binary", "gaussian:0.05", "distance"] {
         let o = urbancast(
-            &["distill", "train-student", "--no-distill", "--data", "PEMS98.npz", "--adjacency", kind, "--config", "tiny.toml", "--student-epochs", "1", "--out", "p", "--overwrite"],
+            &[
+                "distill",
+                "train-student",
+                "--no-distill",
+                "--data",
+                "PEMS98.npz",
+                "--adjacency",
+                kind,
+                "--config",
+                "tiny.toml",
+                "--student-epochs",
+                "1",
+                "--out",
+                "p",
+                "--overwrite",
+            ],
             dir.path(),
         );
         assert!(o.status.success(), "{kind}: {}", text(&o));
@@ -151,7 +166,8 @@ fn pems_file_trains_with_each_adjacency_kind() {
 #[test]
 fn bench_distill_prints_both_models() {
     let dir = tempfile::tempdir().unwrap();
-    let o = urbancast(&["bench", "distill", "--nodes", "5", "--batch", "4", "--warmup", "0", "--iters", "1", "--json", "b.json"], dir.path());
+    let o =
+        urbancast(&["bench", "distill", "--nodes", "5", "--batch", "4", "--warmup", "0", "--iters", "1", "--json", "b.json"], dir.path());
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("student speed-up"), "{}", text(&o));
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("b.json")).unwrap()).unwrap();

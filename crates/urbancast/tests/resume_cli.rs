@@ -59,7 +59,11 @@ fn kill_during(args: &[&str], cwd: &Path, log: &Path, at_least: usize) {
 }
 
 fn scores(v: &serde_json::Value) -> Vec<(f64, f64)> {
-    v.as_array().unwrap().iter().map(|r| (r["scores"]["mean"]["rmse"].as_f64().unwrap(), r["scores"]["mean"]["mae"].as_f64().unwrap())).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["scores"]["mean"]["rmse"].as_f64().unwrap(), r["scores"]["mean"]["mae"].as_f64().unwrap()))
+        .collect()
 }
 
 #[test]
@@ -79,7 +83,11 @@ fn transfer_killed_and_resumed_matches_an_uninterrupted_run() {
     assert_eq!(scores(&json(&w.join("full/results.json"))), scores(&json(&w.join("cut/results.json"))));
     assert_eq!(lines(&w.join("cut/train/pretrain-seed1/train-log.jsonl")), 10);
     let val = |p: &Path| -> Vec<f64> {
-        std::fs::read_to_string(p).unwrap().lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["val_score"].as_f64().unwrap()).collect()
+        std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["val_score"].as_f64().unwrap())
+            .collect()
     };
     assert_eq!(val(&full_log), val(&w.join("cut/train/pretrain-seed1/train-log.jsonl")));
 

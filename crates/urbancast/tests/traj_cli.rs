@@ -110,10 +110,8 @@ fn porto_taxi_trips_are_matched_onto_porto_osm() {
     let d = tempfile::tempdir().unwrap();
     let net = data.join("roads/porto-osm");
     let gps = data.join("gps/porto-taxi/porto-taxi-2014-sample.csv");
-    let t = ok(&urbancast(
-        &["traj", "match", "--network", net.to_str().unwrap(), "--gps", gps.to_str().unwrap(), "--out", "m.csv"],
-        d.path(),
-    ));
+    let t =
+        ok(&urbancast(&["traj", "match", "--network", net.to_str().unwrap(), "--gps", gps.to_str().unwrap(), "--out", "m.csv"], d.path()));
     let rep = json(&d.path().join("m.report.json"));
     assert_eq!(rep["report"]["trips"], 318, "{t}");
     assert!(rep["share_covered_points_matched"].as_f64().unwrap() > 0.98, "{t}");

@@ -63,7 +63,10 @@ fn generate_samples_ods_from_training_trips_or_reads_them() {
     let net = city(7);
     let trips = tiny_bundle(&net, &w.join("m"));
 
-    let t = ok(&urbancast(&["traj", "generate", "--model", "m", "--sample", "20", "--from", "m/train.csv", "--beam", "2", "--out", "g.csv"], w));
+    let t = ok(&urbancast(
+        &["traj", "generate", "--model", "m", "--sample", "20", "--from", "m/train.csv", "--beam", "2", "--out", "g.csv"],
+        w,
+    ));
     assert!(t.contains("20 trajectories"), "{t}");
     let generated = read_hoser_csv(w.join("g.csv")).unwrap();
     let real = read_hoser_csv(w.join("g.real.csv")).unwrap();
@@ -81,7 +84,20 @@ fn generate_samples_ods_from_training_trips_or_reads_them() {
     assert_eq!(read_hoser_csv(w.join("h.csv")).unwrap(), generated);
     // Evaluation split by the requested OD: all 20 requests came from training trips.
     let t = ok(&urbancast(
-        &["traj", "eval", "--real", "g.real.csv", "--generated", "g.csv", "--train", "m/train.csv", "--intended", "g.real.csv", "--out", "e"],
+        &[
+            "traj",
+            "eval",
+            "--real",
+            "g.real.csv",
+            "--generated",
+            "g.csv",
+            "--train",
+            "m/train.csv",
+            "--intended",
+            "g.real.csv",
+            "--out",
+            "e",
+        ],
         w,
     ));
     assert!(t.contains("JSD trip distance"), "{t}");
@@ -100,7 +116,10 @@ fn generate_samples_ods_from_training_trips_or_reads_them() {
         b.destination()
     );
     std::fs::write(w.join("od.csv"), od).unwrap();
-    ok(&urbancast(&["traj", "generate", "--model", "m", "--od", "od.csv", "--search", "best-first", "--max-expansions", "300", "--out", "o/od.csv"], w));
+    ok(&urbancast(
+        &["traj", "generate", "--model", "m", "--od", "od.csv", "--search", "best-first", "--max-expansions", "300", "--out", "o/od.csv"],
+        w,
+    ));
     let generated = read_hoser_csv(w.join("o/od.csv")).unwrap();
     assert_eq!(generated.len(), 2);
     check_routes(&net, &generated);
@@ -113,7 +132,11 @@ fn generate_samples_ods_from_training_trips_or_reads_them() {
     );
 
     // Bad inputs.
-    std::fs::write(w.join("bad.csv"), format!("origin_id,destination_id,start_time\n{},{},0\n{},987654321,0\n", a.origin(), a.destination(), a.origin())).unwrap();
+    std::fs::write(
+        w.join("bad.csv"),
+        format!("origin_id,destination_id,start_time\n{},{},0\n{},987654321,0\n", a.origin(), a.destination(), a.origin()),
+    )
+    .unwrap();
     fails_cleanly(&urbancast(&["traj", "generate", "--model", "m", "--od", "bad.csv"], w), &["row 2", "987654321"]);
     fails_cleanly(&urbancast(&["traj", "generate", "--model", "nope", "--sample", "3"], w), &["nope", "not a model folder"]);
     // A model trained on another network: a copy of the bundle whose meta names Porto.

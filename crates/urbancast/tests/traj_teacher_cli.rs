@@ -276,7 +276,10 @@ fn distill_trains_the_generator_with_the_teacher() {
     fails_cleanly(&urbancast(&[&["traj", "distill", "--out", "x"][..], &base[..]].concat(), w), &["--teacher"]);
     fails_cleanly(&urbancast(&[&["traj", "train", "--kd-lambda", "0.1", "--out", "x"][..], &base[..]].concat(), w), &["without --teacher"]);
     fails_cleanly(&urbancast(&[&["traj", "distill", "--teacher", "nope", "--out", "x"][..], &base[..]].concat(), w), &["nope"]);
-    fails_cleanly(&urbancast(&[&["traj", "distill", "--teacher", "tm", "--kd-tau", "0", "--out", "x"][..], &base[..]].concat(), w), &["kd.tau"]);
+    fails_cleanly(
+        &urbancast(&[&["traj", "distill", "--teacher", "tm", "--kd-tau", "0", "--out", "x"][..], &base[..]].concat(), w),
+        &["kd.tau"],
+    );
     // A teacher of another network.
     ok(&urbancast(&["traj", "synth", "--network-seed", "8", "--trips", "200", "--zones", "8", "--out", "o.csv"], w));
     ok(&urbancast(&[&["traj", "teacher", "--network-seed", "8", "--train", "o.csv", "--out", "to"][..], &TINY[..]].concat(), w));

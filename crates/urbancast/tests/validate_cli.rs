@@ -36,7 +36,12 @@ fn transfer_settings_out_of_range() {
         std::fs::write(w.join("run.toml"), run_file(table)).unwrap();
         refused(&urbancast(&["transfer", "--config", "run.toml", "--out", "run"], w), w, "run", key);
     }
-    refused(&urbancast(&["transfer", "--config", "run.toml", "--pretrain-epochs", "0", "--out", "run"], w), w, "run", "pretrain.max_epochs");
+    refused(
+        &urbancast(&["transfer", "--config", "run.toml", "--pretrain-epochs", "0", "--out", "run"], w),
+        w,
+        "run",
+        "pretrain.max_epochs",
+    );
 }
 
 #[test]
@@ -61,7 +66,12 @@ fn traj_training_refuses_zero_epochs_and_batches() {
     let o = urbancast(&[&["traj", "teacher", "--config", "teacher.toml"][..], &base[..]].concat(), w);
     refused(&o, w, "m", "train.beta2 must lie in [0, 1) (got 1)");
     // Demand: 0 zones is refused before the trips file is written.
-    refused(&urbancast(&["traj", "synth", "--trips", "10", "--zones", "0", "--out", "z.csv"], w), w, "z.csv", "demand: zones must lie in [1, ");
+    refused(
+        &urbancast(&["traj", "synth", "--trips", "10", "--zones", "0", "--out", "z.csv"], w),
+        w,
+        "z.csv",
+        "demand: zones must lie in [1, ",
+    );
 }
 
 #[test]
@@ -69,9 +79,24 @@ fn lightst_refuses_empty_graphs_and_zero_epochs() {
     let d = tempfile::tempdir().unwrap();
     let w = d.path();
     // 0 nodes used to become 1 node.
-    refused(&urbancast(&["distill", "run", "--synthetic-nodes", "0", "--out", "l"], w), w, "l", "synthetic graph: nodes must be at least 1 (got 0)");
-    refused(&urbancast(&["distill", "run", "--synthetic-days", "0", "--out", "l"], w), w, "l", "synthetic graph: days must be at least 1 (got 0)");
-    refused(&urbancast(&["distill", "train-teacher", "--teacher-epochs", "0", "--out", "l"], w), w, "l", "teacher_train.max_epochs must be at least 1 (got 0)");
+    refused(
+        &urbancast(&["distill", "run", "--synthetic-nodes", "0", "--out", "l"], w),
+        w,
+        "l",
+        "synthetic graph: nodes must be at least 1 (got 0)",
+    );
+    refused(
+        &urbancast(&["distill", "run", "--synthetic-days", "0", "--out", "l"], w),
+        w,
+        "l",
+        "synthetic graph: days must be at least 1 (got 0)",
+    );
+    refused(
+        &urbancast(&["distill", "train-teacher", "--teacher-epochs", "0", "--out", "l"], w),
+        w,
+        "l",
+        "teacher_train.max_epochs must be at least 1 (got 0)",
+    );
     refused(&urbancast(&["distill", "run", "--tau", "0", "--out", "l"], w), w, "l", "distill.tau must be greater than 0 (got 0)");
 }
 

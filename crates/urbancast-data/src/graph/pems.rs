@@ -21,8 +21,7 @@ pub fn read_pems(npz: &Path, distances_csv: &Path, kind: AdjacencyKind, id_file:
     let series = read_series(npz, "data", "T, N, F")?;
     let (_, n, f) = series.dim();
     let ids = id_file.map(|p| read_ids(p, n)).transpose()?;
-    let index: Option<HashMap<&str, usize>> =
-        ids.as_ref().map(|ids| ids.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect());
+    let index: Option<HashMap<&str, usize>> = ids.as_ref().map(|ids| ids.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect());
     let edges = read_edges(distances_csv, n, index.as_ref())?;
     let adjacency = match kind {
         AdjacencyKind::Binary | AdjacencyKind::Distance => {
@@ -100,10 +99,7 @@ fn read_edges(path: &Path, n: usize, ids: Option<&HashMap<&str, usize>>) -> Resu
         }
         let node = |cell: &str| -> Result<usize> {
             match ids {
-                Some(ids) => ids
-                    .get(cell)
-                    .copied()
-                    .ok_or_else(|| row(format!("unknown sensor id `{cell}` (not in the id file)"))),
+                Some(ids) => ids.get(cell).copied().ok_or_else(|| row(format!("unknown sensor id `{cell}` (not in the id file)"))),
                 None => cell
                     .parse::<f64>()
                     .ok()

@@ -117,15 +117,12 @@ pub fn prepare_graph(g: &SensorGraph, p: &GraphProtocol) -> Result<GraphPrepared
             continue;
         }
         if len < window {
-            return Err(fail(format!(
-                "the {name} block has {len} of {t} steps but one window needs input_len + horizon = {window}"
-            )));
+            return Err(fail(format!("the {name} block has {len} of {t} steps but one window needs input_len + horizon = {window}")));
         }
         ranges.push(b0..b1 - window + 1);
     }
     let raw = g.series.select(Axis(2), &p.targets);
-    let scaler = ZScore::fit(raw.slice(s![..n_train, .., ..]), g.zero_is_missing)
-        .map_err(|e| fail(format!("training block: {e}")))?;
+    let scaler = ZScore::fit(raw.slice(s![..n_train, .., ..]), g.zero_is_missing).map_err(|e| fail(format!("training block: {e}")))?;
     let mut norm = raw.clone();
     scaler.transform(&mut norm)?;
     let mut it = ranges.into_iter();

@@ -64,8 +64,8 @@ pub fn read_los_loop(dir: &Path) -> Result<SensorGraph> {
     if rows == 0 {
         return Err(DataError::format(&path, "no data rows after the header (empty series)"));
     }
-    let series = Array3::from_shape_vec((rows, n, 1), values)
-        .map_err(|e| DataError::format(&path, format!("internal reshape failed: {e}")))?;
+    let series =
+        Array3::from_shape_vec((rows, n, 1), values).map_err(|e| DataError::format(&path, format!("internal reshape failed: {e}")))?;
     let adjacency = read_adjacency_csv(dir.join("los_adj.csv"), n, false)?;
     let g = SensorGraph::new("la-loop", 5, series, vec!["speed".into()], adjacency).map_err(in_file(&path))?;
     g.with_node_ids(ids).map_err(in_file(&path)).map(|g| g.with_zero_is_missing(true))
@@ -135,8 +135,7 @@ pub(super) fn read_series(path: &Path, key: &str, pattern: &str) -> Result<Array
     let a = read_npz_array(path, key)?;
     crate::readers::check_shape(path, key, a.shape(), pattern)?;
     check_values(path, key, &a)?;
-    a.into_dimensionality::<Ix3>()
-        .map_err(|e| DataError::format(path, format!("key `{key}`: internal reshape failed: {e}")))
+    a.into_dimensionality::<Ix3>().map_err(|e| DataError::format(path, format!("key `{key}`: internal reshape failed: {e}")))
 }
 
 /// Fails on an empty array ([`DataError::Shape`]) or a non-finite value ([`DataError::BadValue`]

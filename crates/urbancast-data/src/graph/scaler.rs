@@ -66,11 +66,7 @@ impl ZScore {
         v * self.std[c] + self.mean[c]
     }
 
-    fn apply<S: DataMut<Elem = f32>, D: Dimension>(
-        &self,
-        x: &mut ArrayBase<S, D>,
-        f: impl Fn(f32, f32, f32) -> f32,
-    ) -> Result<()> {
+    fn apply<S: DataMut<Elem = f32>, D: Dimension>(&self, x: &mut ArrayBase<S, D>, f: impl Fn(f32, f32, f32) -> f32) -> Result<()> {
         let last = x.shape().last().copied();
         if x.ndim() == 0 || last != Some(self.channels()) {
             let what = format!("array of shape {:?} does not end in {} channels", x.shape(), self.channels());

@@ -62,8 +62,7 @@ pub fn synthetic_sensor_graph(cfg: &SyntheticGraphConfig) -> Result<SensorGraph>
     adjacency.diag_mut().fill(0.0);
     let neighbours: Vec<Vec<(usize, f64)>> = (0..n)
         .map(|i| {
-            let row: Vec<(usize, f64)> =
-                (0..n).filter(|&j| adjacency[(i, j)] > 0.0).map(|j| (j, adjacency[(i, j)] as f64)).collect();
+            let row: Vec<(usize, f64)> = (0..n).filter(|&j| adjacency[(i, j)] > 0.0).map(|j| (j, adjacency[(i, j)] as f64)).collect();
             let total: f64 = row.iter().map(|r| r.1).sum();
             row.into_iter().map(|(j, w)| (j, w / total.max(1e-12))).collect()
         })

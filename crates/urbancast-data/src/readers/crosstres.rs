@@ -1,7 +1,6 @@
 //! CrossTReS (KDD 2022) city folders: `{dir}/{City}/{Bike|Taxi}{City}_{pickup|dropoff}.npy`.
 use std::path::Path;
 
-
 use super::common::{grid_city, stack_channel_files};
 use super::npy::{check_shape, in_file, read_npy_array};
 use crate::city::{Channel, City};
@@ -18,10 +17,7 @@ pub fn read_crosstres(dir: impl AsRef<Path>, city: &str, mode: &str) -> Result<C
         "bike" => "Bike",
         "taxi" => "Taxi",
         _ => {
-            return Err(DataError::Spec {
-                spec: mode.into(),
-                what: "mode must be `bike` or `taxi`".into(),
-            });
+            return Err(DataError::Spec { spec: mode.into(), what: "mode must be `bike` or `taxi`".into() });
         }
     };
     let read = |kind: &str| -> Result<_> {
@@ -34,24 +30,11 @@ pub fn read_crosstres(dir: impl AsRef<Path>, city: &str, mode: &str) -> Result<C
     let (both, pick_path) = stack_channel_files(read("pickup")?, read("dropoff")?, "(whole file)", "pick-up")?;
     let (lng, lat) = (both.shape()[1], both.shape()[2]);
     let channels = vec![Channel::Pickup, Channel::Dropoff];
-    let mut c = grid_city(
-        &pick_path,
-        "(whole file)",
-        "T, lng, lat, 2",
-        both,
-        60,
-        channels,
-    )
-    .map_err(|e| match e {
+    let mut c = grid_city(&pick_path, "(whole file)", "T, lng, lat, 2", both, 60, channels).map_err(|e| match e {
         // City checks index the stacked tensor: say which file each channel came from.
-        DataError::Format { what, .. } => DataError::format(
-            &folder,
-            format!(
-                "{what} (channel 0 = {}, channel 1 = {})",
-                pick_path.display(),
-                drop_path.display()
-            ),
-        ),
+        DataError::Format { what, .. } => {
+            DataError::format(&folder, format!("{what} (channel 0 = {}, channel 1 = {})", pick_path.display(), drop_path.display()))
+        }
         other => other,
     })?;
     c.name = format!("{city}-{}", mode.to_ascii_lowercase());
@@ -61,12 +44,7 @@ pub fn read_crosstres(dir: impl AsRef<Path>, city: &str, mode: &str) -> Result<C
         return Ok(c);
     }
     let poi = read_npy_array(&poi_path)?;
-    check_shape(
-        &poi_path,
-        "(whole file)",
-        poi.shape(),
-        &format!("{lng}, {lat}, K"),
-    )?;
+    check_shape(&poi_path, "(whole file)", poi.shape(), &format!("{lng}, {lat}, K"))?;
     let k = poi.shape()[2];
     let poi = poi
         .as_standard_layout()

@@ -12,12 +12,5 @@ use crate::error::Result;
 pub fn read_metast(path: impl AsRef<Path>) -> Result<City> {
     let path = path.as_ref();
     let a = read_npz_array(path, "traffic")?;
-    grid_city(
-        path,
-        "traffic",
-        "T, lng, lat, 2",
-        a,
-        60,
-        vec![Channel::Pickup, Channel::Dropoff],
-    )
+    grid_city(path, "traffic", "T, lng, lat, 2", a, 60, vec![Channel::Pickup, Channel::Dropoff])
 }

@@ -1,7 +1,6 @@
 //! The 69 Manhattan taxi zones of Evens1sen/Deep-NYC-Taxi-Bike (2019-01-01 .. 2020-12-31).
 use std::path::Path;
 
-
 use super::adjacency::read_adjacency_csv;
 use super::common::{nonempty, stack_channel_files, to3};
 use super::npy::{check_shape, in_file, read_npz_array};
@@ -31,10 +30,7 @@ pub fn read_nyc69_interval(dir: impl AsRef<Path>, mode: &str, interval_min: u32)
         "taxi" => ("data-NYCTaxi", "201901-202012-NYCtaxi"),
         "bike" => ("data-NYCBike", "201901-202012-NYCbike"),
         _ => {
-            return Err(DataError::Spec {
-                spec: mode.into(),
-                what: "mode must be `taxi` or `bike`".into(),
-            });
+            return Err(DataError::Spec { spec: mode.into(), what: "mode must be `taxi` or `bike`".into() });
         }
     };
     let base = dir.join(folder).join(format!("{interval_min}min"));
@@ -65,23 +61,10 @@ pub fn read_nyc69_interval(dir: impl AsRef<Path>, mode: &str, interval_min: u32)
         }
     };
     let zones = flow.dim().1;
-    let adj_path = dir
-        .join("data-NYCZones")
-        .join("adjmatrix")
-        .join("W_adj_matrix.csv");
+    let adj_path = dir.join("data-NYCZones").join("adjmatrix").join("W_adj_matrix.csv");
     let adjacency = read_adjacency_csv(&adj_path, zones, true)?;
-    let layout = Layout::Graph {
-        adjacency,
-        coords: None,
-    };
+    let layout = Layout::Graph { adjacency, coords: None };
     let name = format!("nyc69-{}", mode.to_ascii_lowercase());
-    let city = City::new(
-        name,
-        interval_min,
-        flow,
-        vec![Channel::Dropoff, Channel::Pickup],
-        layout,
-    )
-    .map_err(in_file(&path))?;
+    let city = City::new(name, interval_min, flow, vec![Channel::Dropoff, Channel::Pickup], layout).map_err(in_file(&path))?;
     Ok(city.with_start_hour_of_week(NYC69_START_HOUR_OF_WEEK))
 }

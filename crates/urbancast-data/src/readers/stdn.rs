@@ -11,12 +11,5 @@ use crate::error::Result;
 pub fn read_stdn(path: impl AsRef<Path>) -> Result<City> {
     let path = path.as_ref();
     let a = read_npz_array(path, "volume")?;
-    grid_city(
-        path,
-        "volume",
-        "T, H, W, 2",
-        a,
-        30,
-        vec![Channel::Pickup, Channel::Dropoff],
-    )
+    grid_city(path, "volume", "T, H, W, 2", a, 30, vec![Channel::Pickup, Channel::Dropoff])
 }

@@ -30,35 +30,18 @@ pub fn stssl_known_grid(num_regions: usize) -> Option<(usize, usize, u32)> {
 
 /// Reads an ST-SSL directory whose grid is `height x width` (`R = height * width`, row-major)
 /// with `interval_min` minutes per step. The city is named after the directory.
-pub fn read_stssl(
-    dir: impl AsRef<Path>,
-    height: usize,
-    width: usize,
-    interval_min: u32,
-) -> Result<City> {
+pub fn read_stssl(dir: impl AsRef<Path>, height: usize, width: usize, interval_min: u32) -> Result<City> {
     let dir = dir.as_ref();
     let (series, first) = rebuild_series(dir)?;
     let r = series.dim().1;
     if r != height * width {
         return Err(DataError::format(
             first,
-            format!(
-                "key `x`: {r} regions, but the grid given is {height}x{width} = {} regions",
-                height * width
-            ),
+            format!("key `x`: {r} regions, but the grid given is {height}x{width} = {} regions", height * width),
         ));
     }
-    let name = dir
-        .file_name()
-        .map_or_else(|| "stssl".to_string(), |n| n.to_string_lossy().into_owned());
-    City::new(
-        name,
-        interval_min,
-        series,
-        vec![Channel::Dropoff, Channel::Pickup],
-        Layout::Grid { height, width },
-    )
-    .map_err(in_file(dir))
+    let name = dir.file_name().map_or_else(|| "stssl".to_string(), |n| n.to_string_lossy().into_owned());
+    City::new(name, interval_min, series, vec![Channel::Dropoff, Channel::Pickup], Layout::Grid { height, width }).map_err(in_file(dir))
 }
 
 /// Like [`read_stssl`], inferring grid and interval with [`stssl_known_grid`] from `R`.
@@ -72,20 +55,8 @@ pub fn read_stssl_auto(dir: impl AsRef<Path>) -> Result<City> {
             format!("key `x`: {r} regions is not a known ST-SSL grid (128 or 200); call read_stssl with the grid shape"),
         )
     })?;
-    let name = dir
-        .file_name()
-        .map_or_else(|| "stssl".to_string(), |n| n.to_string_lossy().into_owned());
-    City::new(
-        name,
-        interval,
-        series,
-        vec![Channel::Dropoff, Channel::Pickup],
-        Layout::Grid {
-            height: h,
-            width: w,
-        },
-    )
-    .map_err(in_file(dir))
+    let name = dir.file_name().map_or_else(|| "stssl".to_string(), |n| n.to_string_lossy().into_owned());
+    City::new(name, interval, series, vec![Channel::Dropoff, Channel::Pickup], Layout::Grid { height: h, width: w }).map_err(in_file(dir))
 }
 
 /// One split file: its windows and the time offset of every `x` step then every `y` step.
@@ -106,21 +77,11 @@ struct Source {
 
 /// Rebuilds the `[T, R, 2]` series from every split present; also returns the first file's path.
 fn rebuild_series(dir: &Path) -> Result<(Array3<f32>, PathBuf)> {
-    let paths: Vec<PathBuf> = ["train", "val", "test"]
-        .iter()
-        .map(|n| dir.join(format!("{n}.npz")))
-        .filter(|p| p.is_file())
-        .collect();
+    let paths: Vec<PathBuf> = ["train", "val", "test"].iter().map(|n| dir.join(format!("{n}.npz"))).filter(|p| p.is_file()).collect();
     if paths.is_empty() {
-        return Err(DataError::format(
-            dir,
-            "no train.npz, val.npz or test.npz in this directory",
-        ));
+        return Err(DataError::format(dir, "no train.npz, val.npz or test.npz in this directory"));
     }
-    let splits = paths
-        .iter()
-        .map(|p| load_split(p))
-        .collect::<Result<Vec<_>>>()?;
+    let splits = paths.iter().map(|p| load_split(p)).collect::<Result<Vec<_>>>()?;
     let (r, c) = (splits[0].x.dim().2, splits[0].x.dim().3);
     for s in &splits[1..] {
         if s.offsets != splits[0].offsets || s.x.dim().2 != r {
@@ -143,20 +104,12 @@ fn rebuild_series(dir: &Path) -> Result<(Array3<f32>, PathBuf)> {
     }
 
     let offsets = &splits[0].offsets;
-    let (lo, hi) = (
-        *offsets.iter().min().unwrap_or(&0),
-        *offsets.iter().max().unwrap_or(&0),
-    );
+    let (lo, hi) = (*offsets.iter().min().unwrap_or(&0), *offsets.iter().max().unwrap_or(&0));
     let windows: usize = splits.iter().map(|s| s.x.dim().0).sum();
     let len = windows + (hi - lo) as usize;
     // Every step must be covered by some window value: check before allocating the series.
     if len > windows * offsets.len() {
-        return Err(DataError::format(
-            dir,
-            format!(
-                "{windows} windows with offsets {offsets:?} cannot cover the {len} steps they span"
-            ),
-        ));
+        return Err(DataError::format(dir, format!("{windows} windows with offsets {offsets:?} cannot cover the {len} steps they span")));
     }
     let mut series = Array3::<f32>::zeros((len, r, c));
     let mut source: Vec<Option<Source>> = vec![None; len];
@@ -165,24 +118,14 @@ fn rebuild_series(dir: &Path) -> Result<(Array3<f32>, PathBuf)> {
         for i in 0..split.x.dim().0 {
             for (step, &o) in offsets.iter().enumerate() {
                 let lx = split.x.dim().1;
-                let slab = if step < lx {
-                    split.x.slice(s![i, step, .., ..])
-                } else {
-                    split.y.slice(s![i, step - lx, .., ..])
-                };
+                let slab = if step < lx { split.x.slice(s![i, step, .., ..]) } else { split.y.slice(s![i, step - lx, .., ..]) };
                 let t = (g as i64 + o - lo) as usize;
                 match source[t] {
                     None => {
                         series.slice_mut(s![t, .., ..]).assign(&slab);
-                        source[t] = Some(Source {
-                            file: f,
-                            window: i,
-                            step,
-                        });
+                        source[t] = Some(Source { file: f, window: i, step });
                     }
-                    Some(src) => {
-                        check_same(&splits, f, i, step, slab, series.slice(s![t, .., ..]), src)?
-                    }
+                    Some(src) => check_same(&splits, f, i, step, slab, series.slice(s![t, .., ..]), src)?,
                 }
             }
             g += 1;
@@ -191,9 +134,7 @@ fn rebuild_series(dir: &Path) -> Result<(Array3<f32>, PathBuf)> {
     if let Some(t) = source.iter().position(Option::is_none) {
         return Err(DataError::format(
             dir,
-            format!(
-                "rebuilt time step {t} of {len} is covered by no window (offsets {offsets:?} leave a gap)"
-            ),
+            format!("rebuilt time step {t} of {len} is covered by no window (offsets {offsets:?} leave a gap)"),
         ));
     }
     Ok((series, paths[0].clone()))
@@ -210,29 +151,18 @@ fn check_same(
     src: Source,
 ) -> Result<()> {
     let same = |a: f32, b: f32| a == b || (a.is_nan() && b.is_nan());
-    let Some(((ri, ci), v)) = slab
-        .indexed_iter()
-        .find(|(idx, v)| !same(**v, placed[*idx]))
-    else {
+    let Some(((ri, ci), v)) = slab.indexed_iter().find(|(idx, v)| !same(**v, placed[*idx])) else {
         return Ok(());
     };
     let name = |file: usize, step: usize| {
         let lx = splits[file].x.dim().1;
-        let part = if step < lx {
-            format!("x step {step}")
-        } else {
-            format!("y step {}", step - lx)
-        };
+        let part = if step < lx { format!("x step {step}") } else { format!("y step {}", step - lx) };
         format!("{part} (offset {})", splits[file].offsets[step])
     };
     let earlier = if src.file == f {
         format!("window {}", src.window)
     } else {
-        format!(
-            "window {} of {}",
-            src.window,
-            splits[src.file].path.display()
-        )
+        format!("window {} of {}", src.window, splits[src.file].path.display())
     };
     Err(DataError::format(
         &splits[f].path,
@@ -242,11 +172,7 @@ fn check_same(
             name(f, step),
             name(src.file, src.step),
             placed[(ri, ci)],
-            if src.file == f {
-                ""
-            } else {
-                ", and this file must continue the previous file directly"
-            }
+            if src.file == f { "" } else { ", and this file must continue the previous file directly" }
         ),
     ))
 }
@@ -262,15 +188,9 @@ fn load_split(path: &Path) -> Result<Split> {
     let mut offsets = read_offsets(path, "x_offsets", x.shape()[1])?;
     offsets.extend(read_offsets(path, "y_offsets", y.shape()[1])?);
     let four = |a: ndarray::ArrayD<f32>, key: &str| {
-        a.into_dimensionality::<Ix4>()
-            .map_err(|e| DataError::format(path, format!("key `{key}`: {e}")))
+        a.into_dimensionality::<Ix4>().map_err(|e| DataError::format(path, format!("key `{key}`: {e}")))
     };
-    Ok(Split {
-        path: path.into(),
-        x: four(x, "x")?,
-        y: four(y, "y")?,
-        offsets,
-    })
+    Ok(Split { path: path.into(), x: four(x, "x")?, y: four(y, "y")?, offsets })
 }
 
 /// Reads `len` integer offsets stored as `(len, 1)` or `(len,)`.

@@ -17,10 +17,7 @@ use crate::error::{DataError, Result};
 /// [`Channel::Pickup`] and a [`Channel::Dropoff`] channel. Directories are created as needed.
 pub fn write_crosstres(city: &City, dir: &Path, mode: &str) -> Result<()> {
     let Layout::Grid { height, width } = city.layout else {
-        return Err(DataError::city(
-            &city.name,
-            format!("CrossTReS export needs a grid layout, not a {}", city.layout.describe()),
-        ));
+        return Err(DataError::city(&city.name, format!("CrossTReS export needs a grid layout, not a {}", city.layout.describe())));
     };
     for (what, s) in [("city name", city.name.as_str()), ("mode", mode)] {
         if s.is_empty() || s == "." || s == ".." || s.contains(['/', '\\']) {
@@ -33,10 +30,7 @@ pub fn write_crosstres(city: &City, dir: &Path, mode: &str) -> Result<()> {
     let t = city.num_steps();
     for ch in [Channel::Pickup, Channel::Dropoff] {
         let ci = city.channels.iter().position(|c| *c == ch).ok_or_else(|| {
-            DataError::city(
-                name,
-                format!("CrossTReS export needs a `{}` channel (it has: {:?})", ch.name(), city.channels),
-            )
+            DataError::city(name, format!("CrossTReS export needs a `{}` channel (it has: {:?})", ch.name(), city.channels))
         })?;
         let arr = Array3::from_shape_fn((t, height, width), |(s, i, j)| city.flow[[s, i * width + j, ci]]);
         let path = out_dir.join(format!("{mode}{name}_{}.npy", ch.name()));

@@ -148,7 +148,11 @@ impl SyntheticConfig {
         c.ensure(iv > 0 && 1440 % iv == 0, "interval_min", format!("must divide a day of 1440 minutes (got {iv})"))?;
         let steps = self.days.saturating_mul(1440 / iv as usize);
         let values = steps.saturating_mul(self.height.saturating_mul(self.width)).saturating_mul(2);
-        c.ensure(values <= MAX_VALUES, "days", format!("x height x width x steps per day x 2 channels = {values} flow values is too large (at most {MAX_VALUES})"))?;
+        c.ensure(
+            values <= MAX_VALUES,
+            "days",
+            format!("x height x width x steps per day x 2 channels = {values} flow values is too large (at most {MAX_VALUES})"),
+        )?;
         for (k, &v) in self.type_mix.iter().enumerate() {
             c.non_negative(&format!("type_mix[{k}] ({})", TYPE_NAMES[k]), v)?;
         }
@@ -195,20 +199,14 @@ pub fn generate_with_types(cfg: &SyntheticConfig) -> Result<(City, Array2<f32>)>
     let mix: [f32; NUM_TYPES] = std::array::from_fn(|k| cfg.type_mix[k] / total);
 
     let weights = spatial::type_weights(&mix, h, w, &mut cfg.rng(1));
-    let scales =
-        spatial::volume_scales(&weights, h, w, cfg.volume_scale, cfg.scale_sigma, cfg.hub_extremeness, &mut cfg.rng(2));
+    let scales = spatial::volume_scales(&weights, h, w, cfg.volume_scale, cfg.scale_sigma, cfg.hub_extremeness, &mut cfg.rng(2));
     let poi = draw_poi(&weights, &scales, cfg.volume_scale, &mut cfg.rng(3));
     let flow = draw_flow(cfg, &weights, &scales, &mut cfg.rng(4))?;
 
-    let city = City::new(
-        cfg.name.clone(),
-        cfg.interval_min,
-        flow,
-        vec![Channel::Pickup, Channel::Dropoff],
-        Layout::Grid { height: h, width: w },
-    )?
-    .with_poi(poi)?
-    .with_start_hour_of_week(cfg.start_hour_of_week);
+    let city =
+        City::new(cfg.name.clone(), cfg.interval_min, flow, vec![Channel::Pickup, Channel::Dropoff], Layout::Grid { height: h, width: w })?
+            .with_poi(poi)?
+            .with_start_hour_of_week(cfg.start_hour_of_week);
     debug_assert_eq!(city.num_regions(), r);
     Ok((city, weights))
 }
@@ -236,26 +234,19 @@ fn draw_flow(cfg: &SyntheticConfig, weights: &Array2<f32>, scales: &[f32], rng: 
     // Expected trips per step for each region and channel, before noise, at step t.
     let rates = |t: usize, out: &mut [[f32; 2]]| {
         let x0 = cfg.start_hour_of_week as f64 + t as f64 * step_h;
-        let per_type: Vec<[f32; 2]> = (0..NUM_TYPES)
-            .map(|k| std::array::from_fn(|c| types::profile_mean(&profiles[k][c], x0, step_h) * step_h as f32))
-            .collect();
+        let per_type: Vec<[f32; 2]> =
+            (0..NUM_TYPES).map(|k| std::array::from_fn(|c| types::profile_mean(&profiles[k][c], x0, step_h) * step_h as f32)).collect();
         for (i, o) in out.iter_mut().enumerate() {
-            *o = std::array::from_fn(|c| {
-                scales[i] * (0..NUM_TYPES).map(|k| weights[[i, k]] * per_type[k][c]).sum::<f32>()
-            });
+            *o = std::array::from_fn(|c| scales[i] * (0..NUM_TYPES).map(|k| weights[[i, k]] * per_type[k][c]).sum::<f32>());
         }
     };
 
     let day_sd = (cfg.noise * 0.5) as f64;
     let n_days = (cfg.start_hour_of_week as usize * 60 + t_len * iv) / 1440 + 1;
-    let day_factor: Vec<f64> =
-        (0..n_days).map(|_| (day_sd * rng.sample::<f64, _>(StandardNormal) - day_sd * day_sd / 2.0).exp()).collect();
+    let day_factor: Vec<f64> = (0..n_days).map(|_| (day_sd * rng.sample::<f64, _>(StandardNormal) - day_sd * day_sd / 2.0).exp()).collect();
     let gamma = if cfg.noise > 0.0 {
         let k = 1.0 / (cfg.noise as f64).powi(2);
-        Some(
-            Gamma::new(k, 1.0 / k)
-                .map_err(|e| DataError::Spec { spec: cfg.name.clone(), what: format!("noise: {e}") })?,
-        )
+        Some(Gamma::new(k, 1.0 / k).map_err(|e| DataError::Spec { spec: cfg.name.clone(), what: format!("noise: {e}") })?)
     } else {
         None
     };

@@ -7,8 +7,7 @@ pub const NUM_POI: usize = 14;
 
 /// Names of the functional types, indexed like [`RegionType`] and the columns of the
 /// type-weight matrix returned by [`super::generate_with_types`].
-pub const TYPE_NAMES: [&str; NUM_TYPES] =
-    ["residential", "office", "commercial", "transit_hub", "leisure", "industrial", "water"];
+pub const TYPE_NAMES: [&str; NUM_TYPES] = ["residential", "office", "commercial", "transit_hub", "leisure", "industrial", "water"];
 
 /// Names of the POI categories, indexed like the columns of `City::poi`.
 pub const POI_NAMES: [&str; NUM_POI] = [
@@ -126,16 +125,8 @@ const RHYTHMS: [Rhythm; NUM_TYPES - 1] = [
     },
     // Commercial: afternoon and evening, busier weekends.
     Rhythm {
-        weekday: DayShape {
-            base: 0.04,
-            pickup: &[(13.5, 0.6, 2.0), (19.5, 1.0, 2.2)],
-            dropoff: &[(11.5, 0.6, 2.0), (17.5, 1.0, 2.2)],
-        },
-        weekend: DayShape {
-            base: 0.04,
-            pickup: &[(14.0, 0.9, 2.5), (19.5, 0.9, 2.2)],
-            dropoff: &[(12.0, 0.9, 2.5), (17.0, 0.8, 2.2)],
-        },
+        weekday: DayShape { base: 0.04, pickup: &[(13.5, 0.6, 2.0), (19.5, 1.0, 2.2)], dropoff: &[(11.5, 0.6, 2.0), (17.5, 1.0, 2.2)] },
+        weekend: DayShape { base: 0.04, pickup: &[(14.0, 0.9, 2.5), (19.5, 0.9, 2.2)], dropoff: &[(12.0, 0.9, 2.5), (17.0, 0.8, 2.2)] },
         weekend_level: 1.35,
     },
     // Transit hub: busy all day with both commuting peaks in both directions.
@@ -145,25 +136,13 @@ const RHYTHMS: [Rhythm; NUM_TYPES - 1] = [
             pickup: &[(8.0, 1.3, 1.4), (18.0, 1.4, 1.5), (13.0, 0.8, 5.0)],
             dropoff: &[(7.5, 1.4, 1.4), (17.5, 1.3, 1.5), (13.0, 0.8, 5.0)],
         },
-        weekend: DayShape {
-            base: 0.12,
-            pickup: &[(14.0, 1.0, 4.5), (20.0, 0.4, 2.0)],
-            dropoff: &[(12.0, 1.0, 4.5), (18.0, 0.4, 2.0)],
-        },
+        weekend: DayShape { base: 0.12, pickup: &[(14.0, 1.0, 4.5), (20.0, 0.4, 2.0)], dropoff: &[(12.0, 1.0, 4.5), (18.0, 0.4, 2.0)] },
         weekend_level: 0.8,
     },
     // Leisure: evenings, and much more at weekends.
     Rhythm {
-        weekday: DayShape {
-            base: 0.05,
-            pickup: &[(22.0, 1.2, 2.0), (1.0, 0.4, 1.5)],
-            dropoff: &[(19.5, 1.2, 2.0), (12.5, 0.3, 2.0)],
-        },
-        weekend: DayShape {
-            base: 0.05,
-            pickup: &[(17.0, 0.8, 2.5), (23.0, 1.2, 2.0)],
-            dropoff: &[(13.0, 0.8, 2.5), (20.0, 1.2, 2.0)],
-        },
+        weekday: DayShape { base: 0.05, pickup: &[(22.0, 1.2, 2.0), (1.0, 0.4, 1.5)], dropoff: &[(19.5, 1.2, 2.0), (12.5, 0.3, 2.0)] },
+        weekend: DayShape { base: 0.05, pickup: &[(17.0, 0.8, 2.5), (23.0, 1.2, 2.0)], dropoff: &[(13.0, 0.8, 2.5), (20.0, 1.2, 2.0)] },
         weekend_level: 1.6,
     },
     // Industrial: three shifts (6-14, 14-22, 22-6): arrivals before, departures after.
@@ -173,11 +152,7 @@ const RHYTHMS: [Rhythm; NUM_TYPES - 1] = [
             pickup: &[(6.5, 0.8, 0.8), (14.5, 1.0, 0.8), (22.5, 0.6, 0.8)],
             dropoff: &[(5.5, 0.8, 0.8), (13.5, 1.0, 0.8), (21.5, 0.6, 0.8)],
         },
-        weekend: DayShape {
-            base: 0.05,
-            pickup: &[(6.5, 0.5, 0.8), (14.5, 0.5, 0.8)],
-            dropoff: &[(5.5, 0.5, 0.8), (13.5, 0.5, 0.8)],
-        },
+        weekend: DayShape { base: 0.05, pickup: &[(6.5, 0.5, 0.8), (14.5, 0.5, 0.8)], dropoff: &[(5.5, 0.5, 0.8), (13.5, 0.5, 0.8)] },
         weekend_level: 0.5,
     },
 ];

@@ -120,7 +120,9 @@ impl<'a> Evaluation<'a> {
         let (bins, s) = (self.cfg.bins, self.cfg.smoothing);
         let stat = |side: &Side, sel: &[usize], f: fn(&Stat) -> f64| sel.iter().map(|&i| f(&side.stats[i])).collect::<Vec<f64>>();
         let steps = |side: &Side, sel: &[usize]| sel.iter().flat_map(|&i| step_durations_min(&side.trajs[i].times)).collect::<Vec<f64>>();
-        let hist = |name: &str, f: fn(&Stat) -> f64| Histogram::new(name, &stat(&self.real, real, f), &stat(&self.generated, generated, f), bins, s);
+        let hist = |name: &str, f: fn(&Stat) -> f64| {
+            Histogram::new(name, &stat(&self.real, real, f), &stat(&self.generated, generated, f), bins, s)
+        };
         Histograms {
             distance: hist("trip distance (km)", |t| t.distance_km),
             radius: hist("radius of gyration (km)", |t| t.radius_km),
@@ -141,7 +143,8 @@ impl<'a> Evaluation<'a> {
             if scores.is_empty() { f64::NAN } else { scores.iter().map(f).sum::<f64>() / scores.len() as f64 }
         };
         let n = real.len() + generated.len();
-        let total: usize = real.iter().map(|&i| self.real.roads[i].len()).chain(generated.iter().map(|&i| self.generated.roads[i].len())).sum();
+        let total: usize =
+            real.iter().map(|&i| self.real.roads[i].len()).chain(generated.iter().map(|&i| self.generated.roads[i].len())).sum();
         let mean_len = if n == 0 { f64::NAN } else { total as f64 / n as f64 };
         let ends = |side: &Side, sel: &[usize]| sel.iter().map(|&i| (side.stats[i].first, side.stats[i].last)).collect::<Vec<_>>();
         let (hausdorff_km, dtw_km) = (mean(|s| s.hausdorff_km), mean(|s| s.dtw_km));
@@ -183,7 +186,8 @@ impl<'a> Evaluation<'a> {
         };
         let (real_train, real_test): (Vec<usize>, Vec<usize>) =
             self.all_real().into_iter().partition(|&i| is_train(self.real.trajs[i].origin(), self.real.trajs[i].destination()));
-        let (gen_train, gen_test): (Vec<usize>, Vec<usize>) = self.all_generated().into_iter().partition(|&i| is_train(gen_od[i].0, gen_od[i].1));
+        let (gen_train, gen_test): (Vec<usize>, Vec<usize>) =
+            self.all_generated().into_iter().partition(|&i| is_train(gen_od[i].0, gen_od[i].1));
         Ok(SplitReport { all: self.all(), train_od: self.metrics(&real_train, &gen_train), test_od: self.metrics(&real_test, &gen_test) })
     }
 }

@@ -93,10 +93,13 @@ pub fn normalise(counts: &[u64], smoothing: f64) -> Vec<f64> {
 pub fn jsd(p: &[f64], q: &[f64]) -> f64 {
     assert_eq!(p.len(), q.len(), "jsd: histograms have different numbers of bins");
     let kl = |a: f64, m: f64| if a > 0.0 { a * (a / m).ln() } else { 0.0 };
-    p.iter().zip(q).map(|(&a, &b)| {
-        let m = 0.5 * (a + b);
-        0.5 * kl(a, m) + 0.5 * kl(b, m)
-    }).sum()
+    p.iter()
+        .zip(q)
+        .map(|(&a, &b)| {
+            let m = 0.5 * (a + b);
+            0.5 * kl(a, m) + 0.5 * kl(b, m)
+        })
+        .sum()
 }
 
 /// The real and generated histograms of one statistic, normalised, with their JSD.

@@ -127,9 +127,7 @@ impl MtgnnConfig {
         let n = self.num_nodes;
         let k1 = self.kernel_size - 1;
         let t0 = self.seq_len.max(self.receptive_field());
-        let mixprop = |on: bool| {
-            on.then(|| MixProp::new(conv, res, self.gcn_depth, self.prop_alpha, device))
-        };
+        let mixprop = |on: bool| on.then(|| MixProp::new(conv, res, self.gcn_depth, self.prop_alpha, device));
         let layers = (0..self.layers)
             .map(|i| {
                 let t = t0 - (i + 1) * k1;
@@ -140,24 +138,20 @@ impl MtgnnConfig {
                     gconv1: mixprop(self.learn_graph),
                     gconv2: mixprop(self.learn_graph),
                     gconv3: mixprop(self.use_given_adj),
-                    residual: (!self.learn_graph && !self.use_given_adj)
-                        .then(|| Conv2dConfig::new([conv, res], [1, 1]).init(device)),
+                    residual: (!self.learn_graph && !self.use_given_adj).then(|| Conv2dConfig::new([conv, res], [1, 1]).init(device)),
                     norm: NodeLayerNorm::new([res, n, t], device),
                 }
             })
             .collect();
         let t_final = t0 - self.layers * k1;
         Ok(Mtgnn {
-            graph: self.learn_graph.then(|| {
-                GraphLearner::new(n, self.node_dim, self.top_k, self.tanh_alpha, device)
-            }),
+            graph: self.learn_graph.then(|| GraphLearner::new(n, self.node_dim, self.top_k, self.tanh_alpha, device)),
             start_conv: Conv2dConfig::new([self.in_dim, res], [1, 1]).init(device),
             skip0: Conv2dConfig::new([self.in_dim, skip], [1, t0]).init(device),
             layers,
             skip_e: Conv2dConfig::new([res, skip], [1, t_final]).init(device),
             end_conv_1: Conv2dConfig::new([skip, self.end_channels], [1, 1]).init(device),
-            end_conv_2: Conv2dConfig::new([self.end_channels, self.horizon * self.out_channels], [1, 1])
-                .init(device),
+            end_conv_2: Conv2dConfig::new([self.end_channels, self.horizon * self.out_channels], [1, 1]).init(device),
             dropout: DropoutConfig::new(self.dropout).init(),
             config: self.clone(),
         })

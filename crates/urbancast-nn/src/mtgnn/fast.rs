@@ -21,8 +21,8 @@ use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::{Device, Tensor, TensorData};
 
 use super::graph::{MixProp, normalize_with_self_loops};
-use super::tconv_op;
 use super::layers::{DilatedInception, INCEPTION_KERNELS, NodeLayerNorm};
+use super::tconv_op;
 use super::{Mtgnn, MtgnnLayer, MtgnnOut};
 
 /// `1x1` conv weight `[O, I, 1, 1]` -> `[I, O]` (a transposed view), and its bias.
@@ -69,11 +69,7 @@ impl DilatedInception {
         for conv in &self.convs {
             let w = taps(conv); // [k, I, O/4]
             let [k, i, o] = w.dims();
-            let w = if k < kmax {
-                Tensor::cat(vec![Tensor::zeros([kmax - k, i, o], &w.device()), w], 0)
-            } else {
-                w
-            };
+            let w = if k < kmax { Tensor::cat(vec![Tensor::zeros([kmax - k, i, o], &w.device()), w], 0) } else { w };
             ws.push(w);
             bs.push(match &conv.bias {
                 Some(b) => b.val(),
@@ -172,12 +168,7 @@ impl MtgnnLayer {
     }
 
     /// `x [N, B, T, res]` -> (`[N, B, T', res]`, skip `[N·B, skip]`).
-    fn forward_fast(
-        &self,
-        x: Tensor<4>,
-        g: &GraphOps,
-        m: &Mtgnn,
-    ) -> (Tensor<4>, Tensor<2>) {
+    fn forward_fast(&self, x: Tensor<4>, g: &GraphOps, m: &Mtgnn) -> (Tensor<4>, Tensor<2>) {
         let [n, b, t, _] = x.dims();
         // filter + gate: one 7-tap product
         let (wf, bf) = self.filter.fused();
@@ -187,13 +178,7 @@ impl MtgnnLayer {
         let conv = co2 / 2;
         let d = self.filter.dilation();
         let t_out = t - (kk - 1) * d;
-        let fg = temporal_conv(
-            x.clone(),
-            w.reshape([kk * ci, co2]),
-            Tensor::cat(vec![bf, bg], 0),
-            kk,
-            d,
-        );
+        let fg = temporal_conv(x.clone(), w.reshape([kk * ci, co2]), Tensor::cat(vec![bf, bg], 0), kk, d);
         let filter = fg.clone().narrow(1, 0, conv).tanh();
         let gate = sigmoid(fg.narrow(1, conv, conv));
         let h = m.dropout.forward(filter * gate); // [N·B·T', conv]
@@ -262,10 +247,7 @@ impl Mtgnn {
         if c.use_given_adj {
             graphs.push(normalize_with_self_loops(adj));
         }
-        let ops = GraphOps {
-            hops: (!graphs.is_empty() && c.gcn_depth > 0)
-                .then(|| hop_operators(&graphs, c.gcn_depth, c.prop_alpha)),
-        };
+        let ops = GraphOps { hops: (!graphs.is_empty() && c.gcn_depth > 0).then(|| hop_operators(&graphs, c.gcn_depth, c.prop_alpha)) };
 
         let (w, bias) = full_time(&self.skip0);
         let xin = self.dropout.forward(x.clone()).reshape([n * b, t0 * f]);
@@ -285,9 +267,7 @@ impl Mtgnn {
         let z = relu(affine(relu(skip), w, bias)); // [N·B, end]
         let hidden = z.clone().reshape([n, b, c.end_channels]).swap_dims(0, 1);
         let (w, bias) = pointwise(&self.end_conv_2);
-        let pred = affine(z, w, bias)
-            .reshape([n, b, c.horizon, c.out_channels])
-            .permute([1, 2, 0, 3]);
+        let pred = affine(z, w, bias).reshape([n, b, c.horizon, c.out_channels]).permute([1, 2, 0, 3]);
         MtgnnOut { pred, hidden }
     }
 }

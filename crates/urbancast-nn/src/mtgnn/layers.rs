@@ -19,12 +19,8 @@ impl DilatedInception {
     /// New layer `c_in -> c_out` (`c_out` a multiple of 4) with time dilation `dilation`.
     pub fn new(c_in: usize, c_out: usize, dilation: usize, device: &Device) -> Self {
         let per = c_out / INCEPTION_KERNELS.len();
-        let convs = INCEPTION_KERNELS
-            .iter()
-            .map(|&k| {
-                Conv2dConfig::new([c_in, per], [1, k]).with_dilation([1, dilation]).init(device)
-            })
-            .collect();
+        let convs =
+            INCEPTION_KERNELS.iter().map(|&k| Conv2dConfig::new([c_in, per], [1, k]).with_dilation([1, dilation]).init(device)).collect();
         Self { convs }
     }
 
@@ -54,10 +50,7 @@ pub struct NodeLayerNorm {
 impl NodeLayerNorm {
     /// New normalisation for `[C, N, T]` feature maps.
     pub fn new(shape: [usize; 3], device: &Device) -> Self {
-        Self {
-            weight: Param::from_tensor(Tensor::ones(shape, device)),
-            bias: Param::from_tensor(Tensor::zeros(shape, device)),
-        }
+        Self { weight: Param::from_tensor(Tensor::ones(shape, device)), bias: Param::from_tensor(Tensor::zeros(shape, device)) }
     }
 
     /// `x [B, C, N, T]` -> normalised `x`.
@@ -66,7 +59,6 @@ impl NodeLayerNorm {
         let flat = x.reshape([b, c * n * t]);
         let (var, mean) = flat.clone().var_mean_bias(1);
         let y = (flat - mean) / var.add_scalar(1e-5).sqrt();
-        y.reshape([b, c, n, t]) * self.weight.val().unsqueeze::<4>()
-            + self.bias.val().unsqueeze::<4>()
+        y.reshape([b, c, n, t]) * self.weight.val().unsqueeze::<4>() + self.bias.val().unsqueeze::<4>()
     }
 }

@@ -193,11 +193,7 @@ impl Mtgnn {
         skip = skip + self.skip_e.forward(h);
         let z = relu(self.end_conv_1.forward(relu(skip))); // [B, end, N, 1]
         let hidden = z.clone().reshape([b, c.end_channels, n]).swap_dims(1, 2);
-        let pred = self
-            .end_conv_2
-            .forward(z)
-            .reshape([b, c.horizon, c.out_channels, n])
-            .permute([0, 1, 3, 2]);
+        let pred = self.end_conv_2.forward(z).reshape([b, c.horizon, c.out_channels, n]).permute([0, 1, 3, 2]);
         MtgnnOut { pred, hidden }
     }
 }

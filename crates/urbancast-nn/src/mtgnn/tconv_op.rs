@@ -187,18 +187,14 @@ pub(super) fn try_tconv(x: &Tensor<3>, w: &Tensor<2>, b: &Tensor<1>, k: usize) -
     if k == 0 || kc != k * c || t < k {
         return None;
     }
-    if let (Ok(x), Ok(w), Ok(b)) = (
-        x.clone().try_into_primitive::<Ad>(),
-        w.clone().try_into_primitive::<Ad>(),
-        b.clone().try_into_primitive::<Ad>(),
-    ) {
+    if let (Ok(x), Ok(w), Ok(b)) =
+        (x.clone().try_into_primitive::<Ad>(), w.clone().try_into_primitive::<Ad>(), b.clone().try_into_primitive::<Ad>())
+    {
         return autodiff_tconv(x, w, b, k).map(Tensor::from_primitive::<Ad>);
     }
-    if let (Ok(x), Ok(w), Ok(b)) = (
-        x.clone().try_into_primitive::<Flex>(),
-        w.clone().try_into_primitive::<Flex>(),
-        b.clone().try_into_primitive::<Flex>(),
-    ) {
+    if let (Ok(x), Ok(w), Ok(b)) =
+        (x.clone().try_into_primitive::<Flex>(), w.clone().try_into_primitive::<Flex>(), b.clone().try_into_primitive::<Flex>())
+    {
         return flex_tconv(x, w, b, k).map(Tensor::from_primitive::<Flex>);
     }
     None

@@ -42,8 +42,7 @@ impl Gravity {
         }
         let mut rng = StdRng::seed_from_u64(mix(cfg.seed, 0x4c41_4e44));
         let normal = Normal::new(0.0, 1.0).unwrap();
-        let attraction: Vec<f64> =
-            production.iter().map(|p| p * (cfg.landuse_sigma * normal.sample(&mut rng)).exp()).collect();
+        let attraction: Vec<f64> = production.iter().map(|p| p * (cfg.landuse_sigma * normal.sample(&mut rng)).exp()).collect();
         if cfg.anchors_per_zone > 0 {
             for e in ends.iter_mut().filter(|e| e.len() > cfg.anchors_per_zone) {
                 e.shuffle(&mut rng);
@@ -51,8 +50,7 @@ impl Gravity {
                 e.sort_unstable();
             }
         }
-        let centroid: Vec<[f64; 2]> =
-            sum.iter().map(|s| if s[2] > 0.0 { [s[0] / s[2], s[1] / s[2]] } else { [0.0, 0.0] }).collect();
+        let centroid: Vec<[f64; 2]> = sum.iter().map(|s| if s[2] > 0.0 { [s[0] / s[2], s[1] / s[2]] } else { [0.0, 0.0] }).collect();
         let used: Vec<usize> = (0..k).filter(|&z| production[z] > 0.0).collect();
         let origin = WeightedIndex::new(&production)
             .map_err(|e| RoadError::network(&net.name, format!("demand: no zone can produce trips ({e})")))?;

@@ -93,11 +93,7 @@ impl DemandSummary {
 
 /// Generates `cfg.trips` synthetic trajectories on `net` (ids `syn-<n>`, drivers `d<k>`).
 /// `progress` is called with the number of trips done so far after each chunk.
-pub fn synthesize_trips(
-    net: &RoadNetwork,
-    cfg: &DemandConfig,
-    progress: Option<&(dyn Fn(usize) + Sync)>,
-) -> Result<Vec<Trajectory>> {
+pub fn synthesize_trips(net: &RoadNetwork, cfg: &DemandConfig, progress: Option<&(dyn Fn(usize) + Sync)>) -> Result<Vec<Trajectory>> {
     Ok(synthesize(net, cfg, progress)?.0)
 }
 

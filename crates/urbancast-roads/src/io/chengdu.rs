@@ -96,18 +96,11 @@ pub fn read_chengdu_with(path: impl AsRef<Path>, opts: &ChengduOptions) -> Resul
         let trip: Trip = serde_json::from_str(text).map_err(|e| err(format!("bad JSON: {e}")))?;
         let n = trip.lngs.len();
         if trip.lats.len() != n || trip.time_gap.len() != n {
-            return Err(err(format!(
-                "arrays of different lengths: lngs {n}, lats {}, time_gap {}",
-                trip.lats.len(),
-                trip.time_gap.len()
-            )));
+            return Err(err(format!("arrays of different lengths: lngs {n}, lats {}, time_gap {}", trip.lats.len(), trip.time_gap.len())));
         }
         let whole = |v: f64| v.is_finite() && v.fract() == 0.0 && v >= 0.0;
         if !whole(trip.date_id) || !whole(trip.time_id) {
-            return Err(err(format!(
-                "dateID {} / timeID {} are not non-negative integers",
-                trip.date_id, trip.time_id
-            )));
+            return Err(err(format!("dateID {} / timeID {} are not non-negative integers", trip.date_id, trip.time_id)));
         }
         let start = opts.day0_unix + trip.date_id as i64 * 86_400 + trip.time_id as i64 * 60;
         let mut points = Vec::with_capacity(n);

@@ -144,39 +144,22 @@ pub fn parse_datetime(s: &str) -> Option<i64> {
 /// `%Y-%m-%dT%H:%M:%SZ` of Unix seconds (the bare number if chrono cannot represent it).
 pub(crate) fn iso_utc(t: i64) -> String {
     match DateTime::from_timestamp(t, 0) {
-        Some(d) => format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            d.year(),
-            d.month(),
-            d.day(),
-            d.hour(),
-            d.minute(),
-            d.second()
-        ),
+        Some(d) => format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", d.year(), d.month(), d.day(), d.hour(), d.minute(), d.second()),
         None => t.to_string(),
     }
 }
 
 /// Sorts a stream of (row, point) by time (stably) and cuts it wherever two consecutive
 /// fixes are more than `gap_s` seconds apart; pieces are named `{name}_{k}` (k from 0).
-pub(crate) fn split_stream(
-    name: &str,
-    driver: Option<&str>,
-    mut pts: Vec<(usize, GpsPoint)>,
-    gap_s: i64,
-    out: &mut ReadSummary,
-) {
+pub(crate) fn split_stream(name: &str, driver: Option<&str>, mut pts: Vec<(usize, GpsPoint)>, gap_s: i64, out: &mut ReadSummary) {
     pts.sort_by_key(|(_, p)| p.time);
     let mut start = 0;
     let mut k = 0;
     for i in 1..=pts.len() {
         if i == pts.len() || pts[i].1.time - pts[i - 1].1.time > gap_s {
             let piece = &pts[start..i];
-            let track = GpsTrack {
-                id: format!("{name}_{k}"),
-                driver: driver.map(str::to_string),
-                points: piece.iter().map(|(_, p)| *p).collect(),
-            };
+            let track =
+                GpsTrack { id: format!("{name}_{k}"), driver: driver.map(str::to_string), points: piece.iter().map(|(_, p)| *p).collect() };
             out.push(piece.iter().map(|(r, _)| *r).min().unwrap_or(0), track);
             start = i;
             k += 1;

@@ -117,8 +117,7 @@ fn plt_rows(path: &Path) -> Result<Vec<(usize, GpsPoint)>> {
         if f.len() < 7 {
             return Err(err(format!("{} fields where a .plt line has 7 (lat,lon,0,altitude,days,date,time)", f.len())));
         }
-        let num =
-            |k: usize, name: &str| f[k].parse::<f64>().map_err(|_| err(format!("{name} `{}` is not a number", f[k])));
+        let num = |k: usize, name: &str| f[k].parse::<f64>().map_err(|_| err(format!("{name} `{}` is not a number", f[k])));
         let (lat, lon) = (num(0, "latitude")?, num(1, "longitude")?);
         if let Some(why) = bad_pos(lon, lat) {
             return Err(err(why));

@@ -73,19 +73,13 @@ pub fn read_gps_csv_with(path: impl AsRef<Path>, gap_s: i64) -> Result<ReadSumma
         let rec = rec.map_err(|e| csv_error(path, e))?;
         let cell = |c: usize| rec.get(c).unwrap_or("").trim();
         let err = |what: String| RoadError::row(path, row, what);
-        let num = |c: usize, name: &str| {
-            cell(c).parse::<f64>().map_err(|_| err(format!("column {name}: `{}` is not a number", cell(c))))
-        };
+        let num = |c: usize, name: &str| cell(c).parse::<f64>().map_err(|_| err(format!("column {name}: `{}` is not a number", cell(c))));
         let (lat, lon) = (num(lat_c, &names[lat_c])?, num(lon_c, &names[lon_c])?);
         if let Some(why) = bad_pos(lon, lat) {
             return Err(err(why));
         }
         let time = parse_cell_time(cell(time_c)).ok_or_else(|| {
-            err(format!(
-                "column {}: `{}` is not a time (Unix seconds, ISO 8601 or %Y-%m-%d %H:%M:%S)",
-                names[time_c],
-                cell(time_c)
-            ))
+            err(format!("column {}: `{}` is not a time (Unix seconds, ISO 8601 or %Y-%m-%d %H:%M:%S)", names[time_c], cell(time_c)))
         })?;
         let user = user_c.map(|c| cell(c).to_string()).filter(|s| !s.is_empty());
         let key = match id_c {
@@ -107,11 +101,7 @@ pub fn read_gps_csv_with(path: impl AsRef<Path>, gap_s: i64) -> Result<ReadSumma
             let points = pts.into_iter().map(|(_, p)| p).collect();
             out.push(row, GpsTrack { id: key, driver, points });
         } else {
-            let name = if key.is_empty() {
-                path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-            } else {
-                key
-            };
+            let name = if key.is_empty() { path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default() } else { key };
             split_stream(&name, driver.as_deref(), pts, gap_s, &mut out);
         }
     }

@@ -89,10 +89,7 @@ impl HoserCsvReader {
         }
         let col = |n: &str| names.iter().position(|c| c == n);
         let (Some(rid_list), Some(time_list)) = (col("rid_list"), col("time_list")) else {
-            return Err(RoadError::format(
-                &path,
-                format!("missing column rid_list or time_list (header: `{}`)", names.join(",")),
-            ));
+            return Err(RoadError::format(&path, format!("missing column rid_list or time_list (header: `{}`)", names.join(","))));
         };
         let cols = Cols { mm_id: col("mm_id"), user_id: col("user_id"), traj_id: col("traj_id"), rid_list, time_list };
         Ok(HoserCsvReader { path, rdr, cols, record: csv::StringRecord::new(), row: 0, done: false })
@@ -144,19 +141,12 @@ impl HoserCsvReader {
             match parse_time(t) {
                 Some(v) => times.push(v),
                 None => {
-                    return Err(self.err(format!(
-                        "column time_list: item {} `{t}` is not a timestamp {HOSER_TIME_FORMAT}",
-                        k + 1
-                    )));
+                    return Err(self.err(format!("column time_list: item {} `{t}` is not a timestamp {HOSER_TIME_FORMAT}", k + 1)));
                 }
             }
         }
         if roads.len() != times.len() {
-            return Err(self.err(format!(
-                "column rid_list has {} roads but column time_list has {} timestamps",
-                roads.len(),
-                times.len()
-            )));
+            return Err(self.err(format!("column rid_list has {} roads but column time_list has {} timestamps", roads.len(), times.len())));
         }
         Trajectory::new(id, driver, roads, times).map_err(|e| self.err(format!("column time_list: {e}")))
     }

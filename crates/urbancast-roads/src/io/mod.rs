@@ -31,9 +31,7 @@ pub use chengdu::{CHENGDU_DAY0_UNIX, ChengduOptions, read_chengdu, read_chengdu_
 pub use common::parse_datetime;
 pub use geolife::{GEOLIFE_GAP_S, read_geolife, read_geolife_with, read_plt};
 pub use gps_csv::{read_gps_csv, read_gps_csv_with};
-pub use hoser_csv::{
-    HOSER_HEADER, HOSER_TIME_FORMAT, HoserCsvReader, format_time, parse_time, read_hoser_csv, write_hoser_csv,
-};
+pub use hoser_csv::{HOSER_HEADER, HOSER_TIME_FORMAT, HoserCsvReader, format_time, parse_time, read_hoser_csv, write_hoser_csv};
 pub use porto::{PORTO_STEP_S, read_porto};
 
 /// Tracks with fewer fixes than this are skipped (and reported) by the GPS readers.
@@ -140,10 +138,7 @@ pub fn read_gps_auto(path: impl AsRef<Path>) -> Result<ReadSummary> {
     let cols: Vec<String> = first.split(',').map(|c| c.trim().trim_matches('"').trim().to_ascii_lowercase()).collect();
     let has = |n: &str| cols.iter().any(|c| c == n);
     if has("rid_list") {
-        return Err(RoadError::format(
-            path,
-            "a HOSER map-matched trajectory file (rid_list, road ids, not GPS): use read_hoser_csv",
-        ));
+        return Err(RoadError::format(path, "a HOSER map-matched trajectory file (rid_list, road ids, not GPS): use read_hoser_csv"));
     }
     if has("polyline") || (has("shape") && has("timestamps")) {
         return read_porto(path);

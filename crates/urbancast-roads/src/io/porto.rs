@@ -41,10 +41,7 @@ pub fn read_porto(path: impl AsRef<Path>) -> Result<ReadSummary> {
         _ => {
             return Err(RoadError::format(
                 path,
-                format!(
-                    "not a Porto taxi file: needs POLYLINE+TIMESTAMP or shape+timestamps (header: `{}`)",
-                    names.join(",")
-                ),
+                format!("not a Porto taxi file: needs POLYLINE+TIMESTAMP or shape+timestamps (header: `{}`)", names.join(",")),
             ));
         }
     };
@@ -105,10 +102,8 @@ fn parse_wkt(s: &str) -> std::result::Result<Vec<LonLat>, String> {
     if body.eq_ignore_ascii_case("empty") {
         return Ok(Vec::new());
     }
-    let inner = body
-        .strip_prefix('(')
-        .and_then(|b| b.strip_suffix(')'))
-        .ok_or_else(|| format!("`{}` is not a WKT LINESTRING", short(s)))?;
+    let inner =
+        body.strip_prefix('(').and_then(|b| b.strip_suffix(')')).ok_or_else(|| format!("`{}` is not a WKT LINESTRING", short(s)))?;
     let mut pts = Vec::new();
     for (k, p) in inner.split(',').enumerate() {
         let xy: Vec<f64> = p.split_whitespace().map_while(|v| v.parse().ok()).collect();

@@ -191,8 +191,7 @@ impl MatchResult {
 
     /// Whether the track matched as one piece whose consecutive roads all follow each other.
     pub fn is_connected(&self, net: &RoadNetwork) -> bool {
-        self.pieces.len() == 1
-            && self.pieces[0].roads.windows(2).all(|w| net.successors(w[0]).contains(&(w[1] as u32)))
+        self.pieces.len() == 1 && self.pieces[0].roads.windows(2).all(|w| net.successors(w[0]).contains(&(w[1] as u32)))
     }
 }
 

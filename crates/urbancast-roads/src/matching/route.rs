@@ -42,11 +42,7 @@ pub(crate) fn step_routes(
             let budget = max_route_m - rest_a + tail;
             // search only when another road (or a loop) could fit in the budget
             let needs_tree = budget >= 0.0 && to.iter().any(|cb| cb.road != ca.road || cb.offset_m < ca.offset_m - backtrack_m);
-            let tree = if needs_tree {
-                one_to_many(net, ca.road, |r| net.roads[r].length_m, budget)
-            } else {
-                HashMap::new()
-            };
+            let tree = if needs_tree { one_to_many(net, ca.road, |r| net.roads[r].length_m, budget) } else { HashMap::new() };
             to.iter().map(|cb| leg(net, &tree, ca, cb, rest_a, max_route_m, backtrack_m)).collect()
         })
         .collect()

@@ -90,11 +90,7 @@ pub(crate) fn decode(net: &RoadNetwork, index: &RoadIndex, track: &GpsTrack, cfg
             }
             continue;
         };
-        let col = if cands.is_empty() {
-            None
-        } else {
-            advance(net, cfg, pts, prev, i, &cands)
-        };
+        let col = if cands.is_empty() { None } else { advance(net, cfg, pts, prev, i, &cands) };
         match col {
             Some(col) => {
                 skipped.extend(pending.drain(..).map(|(k, _)| k));
@@ -155,9 +151,8 @@ fn advance(net: &RoadNetwork, cfg: &MatchConfig, pts: &[GpsPoint], prev: &Column
 /// Backtracks the current columns into a chain (if any) and clears them.
 fn finish(cols: &mut Vec<Column>, dropped: &mut Vec<(usize, usize)>, skipped: &mut Vec<usize>, chains: &mut Vec<Chain>) {
     let Some(last) = cols.last() else { return };
-    let mut j = (0..last.cands.len())
-        .max_by(|&x, &y| last.score[x].total_cmp(&last.score[y]).then(y.cmp(&x)))
-        .expect("a column has candidates");
+    let mut j =
+        (0..last.cands.len()).max_by(|&x, &y| last.score[x].total_cmp(&last.score[y]).then(y.cmp(&x))).expect("a column has candidates");
     let mut kept = Vec::with_capacity(cols.len());
     let mut legs = Vec::with_capacity(cols.len().saturating_sub(1));
     for col in cols.iter().rev() {

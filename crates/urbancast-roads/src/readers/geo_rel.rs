@@ -41,8 +41,7 @@ fn read_geo(path: &Path) -> Result<Vec<RoadSpec>> {
     for item in t.rows() {
         let (row, rec) = item?;
         let raw_id = cell(&rec, c_id);
-        let id = parse_id(raw_id)
-            .ok_or_else(|| RoadError::row(path, row, format!("geo_id `{raw_id}` is not a non-negative integer")))?;
+        let id = parse_id(raw_id).ok_or_else(|| RoadError::row(path, row, format!("geo_id `{raw_id}` is not a non-negative integer")))?;
         if let Some(first) = seen.insert(id, row) {
             return Err(RoadError::row(path, row, format!("geo_id {id} appears twice (first at row {first})")));
         }
@@ -70,17 +69,19 @@ fn read_geo(path: &Path) -> Result<Vec<RoadSpec>> {
 /// height are ignored).
 pub(crate) fn parse_coordinates(raw: &str) -> std::result::Result<Vec<LonLat>, String> {
     let short = |s: &str| if s.len() > 60 { format!("{}...", &s[..s.floor_char_boundary(60)]) } else { s.to_string() };
-    let v: Vec<Vec<f64>> = serde_json::from_str(raw)
-        .map_err(|e| format!("coordinates `{}` are not a JSON list of [lon, lat] pairs: {e}", short(raw)))?;
+    let v: Vec<Vec<f64>> =
+        serde_json::from_str(raw).map_err(|e| format!("coordinates `{}` are not a JSON list of [lon, lat] pairs: {e}", short(raw)))?;
     v.into_iter()
         .enumerate()
-        .map(|(k, p)| {
-            if p.len() >= 2 {
-                Ok([p[0], p[1]])
-            } else {
-                Err(format!("coordinates: point {k} has {} values, needs [lon, lat]", p.len()))
-            }
-        })
+        .map(
+            |(k, p)| {
+                if p.len() >= 2 {
+                    Ok([p[0], p[1]])
+                } else {
+                    Err(format!("coordinates: point {k} has {} values, needs [lon, lat]", p.len()))
+                }
+            },
+        )
         .collect()
 }
 
@@ -94,14 +95,9 @@ fn read_rel(path: &Path, ids: &HashSet<u64>) -> Result<Vec<(u64, u64)>> {
         let mut ends = [0u64; 2];
         for (k, (col, name)) in [(c_from, "origin_id"), (c_to, "destination_id")].into_iter().enumerate() {
             let raw = cell(&rec, col);
-            let id = parse_id(raw)
-                .ok_or_else(|| RoadError::row(path, row, format!("{name} `{raw}` is not a non-negative integer")))?;
+            let id = parse_id(raw).ok_or_else(|| RoadError::row(path, row, format!("{name} `{raw}` is not a non-negative integer")))?;
             if !ids.contains(&id) {
-                return Err(RoadError::row(
-                    path,
-                    row,
-                    format!("unknown road id {id} in {name}: no such geo_id in the .geo file"),
-                ));
+                return Err(RoadError::row(path, row, format!("unknown road id {id} in {name}: no such geo_id in the .geo file")));
             }
             ends[k] = id;
         }

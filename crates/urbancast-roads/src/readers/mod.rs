@@ -145,17 +145,17 @@ impl CsvTable {
     }
 
     pub fn col(&self, name: &str) -> Result<usize> {
-        self.opt_col(name).ok_or_else(|| {
-            RoadError::format(&self.path, format!("missing column `{name}` (the header has: {})", self.header.join(", ")))
-        })
+        self.opt_col(name)
+            .ok_or_else(|| RoadError::format(&self.path, format!("missing column `{name}` (the header has: {})", self.header.join(", "))))
     }
 
     /// Data rows with their 1-based row number (header not counted).
     pub fn rows(&mut self) -> impl Iterator<Item = Result<(usize, csv::StringRecord)>> + '_ {
         let path = self.path.clone();
-        self.reader.records().enumerate().map(move |(i, r)| {
-            r.map(|rec| (i + 1, rec)).map_err(|e| RoadError::row(&path, i + 1, format!("cannot read CSV row: {e}")))
-        })
+        self.reader
+            .records()
+            .enumerate()
+            .map(move |(i, r)| r.map(|rec| (i + 1, rec)).map_err(|e| RoadError::row(&path, i + 1, format!("cannot read CSV row: {e}"))))
     }
 }
 

@@ -48,8 +48,7 @@ pub fn read_shapefile_network(path: impl AsRef<Path>) -> Result<RoadNetwork> {
         let row = k + 1;
         let id_of = |name: &str| -> Result<u64> {
             let raw = f.get(name).map(String::as_str).unwrap_or("");
-            parse_id(raw)
-                .ok_or_else(|| RoadError::row(&shp, row, format!("field `{name}` = `{raw}` is not a non-negative integer")))
+            parse_id(raw).ok_or_else(|| RoadError::row(&shp, row, format!("field `{name}` = `{raw}` is not a non-negative integer")))
         };
         let id = match id_field {
             Some(name) => id_of(name)?,

@@ -9,11 +9,7 @@ use crate::geo::LonLat;
 fn split_tagged(s: &str) -> Result<(String, &str), String> {
     let s = s.trim();
     let open = s.find('(').ok_or_else(|| {
-        if s.to_ascii_uppercase().ends_with("EMPTY") {
-            format!("`{}` is empty", short(s))
-        } else {
-            format!("`{}`: no `(`", short(s))
-        }
+        if s.to_ascii_uppercase().ends_with("EMPTY") { format!("`{}` is empty", short(s)) } else { format!("`{}`: no `(`", short(s)) }
     })?;
     let close = s.rfind(')').filter(|&c| c > open).ok_or_else(|| format!("`{}`: no closing `)`", short(s)))?;
     if !s[close + 1..].trim().is_empty() {
@@ -97,8 +93,7 @@ mod tests {
         let m = parse_linestring("MULTILINESTRING ((0 0, 1 1), (1 1, 2 2))").unwrap();
         assert_eq!(m, vec![[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]);
         assert_eq!(parse_point("POINT(-8.64 41.16)").unwrap(), [-8.64, 41.16]);
-        for bad in ["LINESTRING EMPTY", "LINESTRING (1 2, 3)", "POLYGON ((0 0, 1 1))", "LINESTRING (1 x)", "LINESTRING (1 2", ""]
-        {
+        for bad in ["LINESTRING EMPTY", "LINESTRING (1 2, 3)", "POLYGON ((0 0, 1 1))", "LINESTRING (1 x)", "LINESTRING (1 2", ""] {
             assert!(parse_linestring(bad).is_err(), "{bad}");
         }
     }

@@ -80,10 +80,7 @@ pub fn partition_zones_with(net: &RoadNetwork, k: usize, seed: u64, ufactor: u32
         return Err(RoadError::invalid("zones: k must be at least 1"));
     }
     if k > n {
-        return Err(RoadError::network(
-            &net.name,
-            format!("cannot partition {n} roads into {k} zones: ask for at most {n} zones"),
-        ));
+        return Err(RoadError::network(&net.name, format!("cannot partition {n} roads into {k} zones: ask for at most {n} zones")));
     }
     if n > i32::MAX as usize / 2 {
         return Err(RoadError::network(&net.name, format!("{n} roads: too many for METIS' 32-bit indices")));
@@ -141,11 +138,7 @@ pub fn partition_zones_with(net: &RoadNetwork, k: usize, seed: u64, ufactor: u32
 /// Number of undirected edges of `neighbours` (symmetric adjacency lists) whose two ends lie
 /// in different zones; each edge is counted once.
 pub fn count_edge_cut(neighbours: &[Vec<u32>], zone_of: &[u32]) -> usize {
-    neighbours
-        .iter()
-        .enumerate()
-        .map(|(i, v)| v.iter().filter(|&&j| (j as usize) > i && zone_of[j as usize] != zone_of[i]).count())
-        .sum()
+    neighbours.iter().enumerate().map(|(i, v)| v.iter().filter(|&&j| (j as usize) > i && zone_of[j as usize] != zone_of[i]).count()).sum()
 }
 
 /// METIS wants a non-negative 32-bit seed; fold the 64-bit one (splitmix64 finaliser).

@@ -7,11 +7,11 @@ use std::time::Instant;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal};
+use urbancast_roads::io::read_porto;
 use urbancast_roads::matching::{MatchConfig, MatchReport, match_tracks};
 use urbancast_roads::path::shortest_path;
-use urbancast_roads::spatial::RoadIndex;
-use urbancast_roads::io::read_porto;
 use urbancast_roads::readers::read_osm_csv;
+use urbancast_roads::spatial::RoadIndex;
 use urbancast_roads::{GpsPoint, GpsTrack, LonLat, RoadNetwork};
 
 use super::connected;

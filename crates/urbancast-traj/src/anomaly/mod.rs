@@ -46,7 +46,12 @@ pub struct AnomalySettings {
 
 impl Default for AnomalySettings {
     fn default() -> Self {
-        AnomalySettings { settings: LMTAD_SETTINGS.to_vec(), kinds: vec![OutlierKind::Detour, OutlierKind::RouteSwitch], ratio: 0.05, seed: 0 }
+        AnomalySettings {
+            settings: LMTAD_SETTINGS.to_vec(),
+            kinds: vec![OutlierKind::Detour, OutlierKind::RouteSwitch],
+            ratio: 0.05,
+            seed: 0,
+        }
     }
 }
 
@@ -278,7 +283,8 @@ impl Detector {
                     ..OutlierConfig::default()
                 };
                 let name = kind_name(kind);
-                let set = inject_outliers(net, &normal.trajs, &cfg).with_context(|| format!("{name} outliers at level {level}, prob {prob}"))?;
+                let set =
+                    inject_outliers(net, &normal.trajs, &cfg).with_context(|| format!("{name} outliers at level {level}, prob {prob}"))?;
                 // Normal items are the inputs unchanged: reuse their scores; score only the outliers.
                 let made: Vec<&Trajectory> = set.items.iter().filter(|it| it.outlier).map(|it| &it.traj).collect();
                 let seqs = made.iter().map(|t| self.tok.encode_trajectory(net, t)).collect::<Result<Vec<_>>>()?;
@@ -286,7 +292,13 @@ impl Detector {
                 let (mut scores, mut labels) = (Vec::with_capacity(set.items.len()), Vec::with_capacity(set.items.len()));
                 for (k, it) in set.items.iter().enumerate() {
                     let s = if it.outlier { out_scores.next().context("one score per outlier")? } else { normal.scores[it.source] };
-                    items.push(ScoredItem { row: rows.len(), traj_id: traj_id(&it.traj, k), source: it.source, outlier: it.outlier, score: s });
+                    items.push(ScoredItem {
+                        row: rows.len(),
+                        traj_id: traj_id(&it.traj, k),
+                        source: it.source,
+                        outlier: it.outlier,
+                        score: s,
+                    });
                     scores.push(s);
                     labels.push(it.outlier);
                 }

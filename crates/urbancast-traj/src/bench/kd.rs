@@ -113,7 +113,13 @@ fn median(v: &mut [f64]) -> f64 {
 /// Times vanilla against distilled training on `trajs` (90 / 10 split) with the teacher folder
 /// `teacher` (checked against `net`) or, without it, a random-init teacher of the default size
 /// on the network's grid (the same cost as a trained one). Everything runs on the CPU.
-pub fn bench_kd(net: &RoadNetwork, trajs: &[Trajectory], teacher: Option<&Path>, c: &KdBenchConfig, mut on: impl FnMut(KdBenchEvent<'_>)) -> Result<KdBench> {
+pub fn bench_kd(
+    net: &RoadNetwork,
+    trajs: &[Trajectory],
+    teacher: Option<&Path>,
+    c: &KdBenchConfig,
+    mut on: impl FnMut(KdBenchEvent<'_>),
+) -> Result<KdBench> {
     ensure!(c.steps > 0 && c.repeats > 0 && c.batch > 0, "--steps, --repeats and --batch must be at least 1");
     let prep = prepare_training(net, trajs, c.zones, c.seed, 0.1, 0.0)?;
     let cpu = Device::flex();

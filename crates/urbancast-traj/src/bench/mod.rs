@@ -96,7 +96,8 @@ fn walk(net: &RoadNetwork, origin: usize, len: usize, seed: u64) -> Option<Vec<u
         let start = (origin + k) % net.len();
         let mut route = vec![start];
         while route.len() < len {
-            let succ: Vec<u32> = net.successors(*route.last().unwrap()).iter().copied().filter(|s| !route.contains(&(*s as usize))).collect();
+            let succ: Vec<u32> =
+                net.successors(*route.last().unwrap()).iter().copied().filter(|s| !route.contains(&(*s as usize))).collect();
             if succ.is_empty() {
                 break;
             }
@@ -111,7 +112,14 @@ fn walk(net: &RoadNetwork, origin: usize, len: usize, seed: u64) -> Option<Vec<u
 
 /// Milliseconds per `score` and per `advance` call (means of `iters` calls) with `rows` rows
 /// whose prefix has `p` roads (walks from the origins of `requests`).
-pub fn step_latency(net: &RoadNetwork, scorer: &HoserScorer<'_>, requests: &[OdRequest], rows: usize, p: usize, iters: usize) -> Result<(f64, f64)> {
+pub fn step_latency(
+    net: &RoadNetwork,
+    scorer: &HoserScorer<'_>,
+    requests: &[OdRequest],
+    rows: usize,
+    p: usize,
+    iters: usize,
+) -> Result<(f64, f64)> {
     let routes = (0..rows)
         .map(|i| walk(net, requests[i % requests.len()].origin, p + 1, i as u64))
         .collect::<Option<Vec<_>>>()

@@ -84,7 +84,12 @@ pub fn prepare(net: &RoadNetwork, ctx: &RoadContext, trajs: &[Trajectory]) -> Re
 ///    entry time is kept);
 /// 3. broken transitions (next road not a successor) are handled by `policy`;
 /// 4. sequences with fewer than two roads are dropped.
-pub fn prepare_with(net: &RoadNetwork, ctx: &RoadContext, trajs: &[Trajectory], policy: BrokenPolicy) -> Result<(Vec<Sample>, PrepareReport)> {
+pub fn prepare_with(
+    net: &RoadNetwork,
+    ctx: &RoadContext,
+    trajs: &[Trajectory],
+    policy: BrokenPolicy,
+) -> Result<(Vec<Sample>, PrepareReport)> {
     if ctx.num_roads != net.len() {
         bail!("road context has {} roads but network `{}` has {}", ctx.num_roads, net.name, net.len());
     }
@@ -136,7 +141,8 @@ pub fn prepare_with(net: &RoadNetwork, ctx: &RoadContext, trajs: &[Trajectory], 
         rep.steps += s.steps();
         let dest = s.dest();
         for w in s.roads.windows(2) {
-            if net.successors(w[0] as usize).len() > MAX_CANDIDATES && !candidates(net, w[0] as usize, dest, MAX_CANDIDATES).contains(&w[1]) {
+            if net.successors(w[0] as usize).len() > MAX_CANDIDATES && !candidates(net, w[0] as usize, dest, MAX_CANDIDATES).contains(&w[1])
+            {
                 rep.capped_steps += 1;
             }
         }

@@ -2,8 +2,7 @@
 use urbancast_roads::RoadNetwork;
 
 use super::{
-    CandidateSource, Generated, NearestSuccessors, OdRequest, Query, StepScorer, Token, check_requests, check_scores,
-    next_time, usable,
+    CandidateSource, Generated, NearestSuccessors, OdRequest, Query, StepScorer, Token, check_requests, check_scores, next_time, usable,
 };
 
 /// Settings of [`beam_search`].

@@ -5,8 +5,7 @@ use std::collections::{BinaryHeap, HashMap, HashSet};
 use urbancast_roads::RoadNetwork;
 
 use super::{
-    CandidateSource, Generated, NearestSuccessors, OdRequest, Query, StepScorer, Token, check_requests, check_scores,
-    next_time, usable,
+    CandidateSource, Generated, NearestSuccessors, OdRequest, Query, StepScorer, Token, check_requests, check_scores, next_time, usable,
 };
 
 /// Settings of [`best_first`].
@@ -152,11 +151,7 @@ where
         return origin_only(true);
     }
     let priority = |logp: f64, road: usize| {
-        if cfg.dist_weight_per_km == 0.0 {
-            logp
-        } else {
-            logp - cfg.dist_weight_per_km * net.centroid_distance_m(road, dest) / 1000.0
-        }
+        if cfg.dist_weight_per_km == 0.0 { logp } else { logp - cfg.dist_weight_per_km * net.centroid_distance_m(road, dest) / 1000.0 }
     };
     let mut nodes: Vec<Node> = Vec::new();
     let mut states: Vec<Option<S::State>> = Vec::new();

@@ -53,11 +53,8 @@ impl StepScorer for DistanceScorer<'_> {
             .map(|q| {
                 assert!(q.row < *state, "query for row {} of a {}-row state", q.row, state);
                 let dt = (self.net.road(q.current).length_m / self.speed_mps) as f32;
-                let logits: Vec<f64> = q
-                    .candidates
-                    .iter()
-                    .map(|&c| -self.net.centroid_distance_m(c as usize, q.dest) / self.temperature_m)
-                    .collect();
+                let logits: Vec<f64> =
+                    q.candidates.iter().map(|&c| -self.net.centroid_distance_m(c as usize, q.dest) / self.temperature_m).collect();
                 let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                 let log_z = max + logits.iter().map(|l| (l - max).exp()).sum::<f64>().ln();
                 logits.iter().map(|l| ((l - log_z) as f32, dt)).collect()

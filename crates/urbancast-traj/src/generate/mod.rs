@@ -116,8 +116,7 @@ impl CandidateSource for NearestSuccessors {
         if succ.len() <= cap {
             return succ.to_vec();
         }
-        let mut by_dist: Vec<(f64, u32)> =
-            succ.iter().map(|&s| (net.centroid_distance_m(s as usize, dest), s)).collect();
+        let mut by_dist: Vec<(f64, u32)> = succ.iter().map(|&s| (net.centroid_distance_m(s as usize, dest), s)).collect();
         by_dist.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let mut keep: Vec<u32> = by_dist.into_iter().take(cap).map(|(_, s)| s).collect();
         keep.sort_unstable();
@@ -163,12 +162,7 @@ impl Generated {
 
 /// Converts a generated route to a [`Trajectory`] with the user's road ids (no driver).
 pub fn to_trajectory(net: &RoadNetwork, g: &Generated, id: impl Into<String>) -> Trajectory {
-    Trajectory {
-        id: Some(id.into()),
-        driver: None,
-        roads: g.roads.iter().map(|&r| net.road(r).id).collect(),
-        times: g.times.clone(),
-    }
+    Trajectory { id: Some(id.into()), driver: None, roads: g.roads.iter().map(|&r| net.road(r).id).collect(), times: g.times.clone() }
 }
 
 /// Entry time of the next road: `prev` plus `dt` rounded, never going back.

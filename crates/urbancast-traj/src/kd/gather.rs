@@ -24,11 +24,7 @@ pub const MIN_MASS: f32 = 1e-12;
 /// Errors on mismatched shapes or when a real candidate's cell is outside `0..V` (this check
 /// reads two scalars back from the device). The result carries no gradient that matters: the
 /// teacher is frozen, and [`super::kd_loss`] detaches it anyway.
-pub fn gather_candidate_distribution(
-    teacher_probs: Tensor<2>,
-    cand_cells: Tensor<2, Int>,
-    mask: Tensor<2, Bool>,
-) -> Result<Tensor<2>> {
+pub fn gather_candidate_distribution(teacher_probs: Tensor<2>, cand_cells: Tensor<2, Int>, mask: Tensor<2, Bool>) -> Result<Tensor<2>> {
     let [m, v] = teacher_probs.dims();
     let [mc, k] = cand_cells.dims();
     ensure!(m == mc, "gather_candidate_distribution: teacher_probs has {m} rows but cand_cells has {mc}");
@@ -42,7 +38,10 @@ pub fn gather_candidate_distribution(
     let lo: i64 = cells.clone().min().into_scalar();
     let hi: i64 = cells.clone().max().into_scalar();
     if lo < 0 || hi >= v as i64 {
-        bail!("gather_candidate_distribution: a real candidate has cell token {} outside the vocabulary 0..{v}", if lo < 0 { lo } else { hi });
+        bail!(
+            "gather_candidate_distribution: a real candidate has cell token {} outside the vocabulary 0..{v}",
+            if lo < 0 { lo } else { hi }
+        );
     }
     let g = teacher_probs.gather(1, cells).mask_fill(padded, 0.0);
     Ok(normalise_or_uniform(g, mask))

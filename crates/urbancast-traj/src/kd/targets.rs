@@ -110,7 +110,12 @@ impl TeacherTargets {
             "the teacher has a vocabulary of {vocab} tokens but its grid has {}: not the grid it was trained with",
             grid.vocab_size()
         );
-        ensure!(cfg.window <= teacher.config().block_size, "window {} exceeds the teacher's block size {}", cfg.window, teacher.config().block_size);
+        ensure!(
+            cfg.window <= teacher.config().block_size,
+            "window {} exceeds the teacher's block size {}",
+            cfg.window,
+            teacher.config().block_size
+        );
         let psi = grid.psi(net)?;
         let sot = grid.sot();
         // Requests: (sample, step) → window id, candidate cells.
@@ -240,7 +245,10 @@ impl TeacherTargets {
                 let row = b * l + t;
                 let real = tb.cand_mask[row * k..(row + 1) * k].iter().filter(|&&m| m).count();
                 if real != d.len() {
-                    bail!("sample {i}, step {t}: {} teacher candidates but {real} in the batch (targets built for other samples?)", d.len());
+                    bail!(
+                        "sample {i}, step {t}: {} teacher candidates but {real} in the batch (targets built for other samples?)",
+                        d.len()
+                    );
                 }
                 q[row * k..row * k + d.len()].copy_from_slice(d);
                 w[row] = 1.0;

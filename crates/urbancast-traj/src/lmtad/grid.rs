@@ -113,10 +113,7 @@ impl CellGrid {
     /// Centre `[lon, lat]` of a cell token, `None` for special or out-of-range tokens.
     pub fn cell_center(&self, cell: u32) -> Option<[f64; 2]> {
         let (row, col) = self.row_col(cell)?;
-        Some([
-            self.min_lon + (col as f64 + 0.5) * self.cell_deg,
-            self.min_lat + (row as f64 + 0.5) * self.cell_deg,
-        ])
+        Some([self.min_lon + (col as f64 + 0.5) * self.cell_deg, self.min_lat + (row as f64 + 0.5) * self.cell_deg])
     }
 
     /// ψ: the cell of every road's centroid, indexed like `net.roads`. Fails when a centroid
@@ -126,7 +123,10 @@ impl CellGrid {
             .iter()
             .map(|r| {
                 self.cell_of(r.centroid[0], r.centroid[1]).with_context(|| {
-                    format!("road {} (centroid {:?}) lies outside the LM-TAD grid: was the grid built for another network?", r.id, r.centroid)
+                    format!(
+                        "road {} (centroid {:?}) lies outside the LM-TAD grid: was the grid built for another network?",
+                        r.id, r.centroid
+                    )
                 })
             })
             .collect()

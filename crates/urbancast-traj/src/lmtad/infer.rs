@@ -124,8 +124,5 @@ pub fn token_nll(model: &LmTad, seqs: &[Vec<u32>], batch: usize) -> Result<Vec<V
 
 /// LM-TAD anomaly score of every sequence: the mean of its [`token_nll`] (log-perplexity).
 pub fn anomaly_scores(model: &LmTad, seqs: &[Vec<u32>], batch: usize) -> Result<Vec<f64>> {
-    Ok(token_nll(model, seqs, batch)?
-        .iter()
-        .map(|v| v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64)
-        .collect())
+    Ok(token_nll(model, seqs, batch)?.iter().map(|v| v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64).collect())
 }

@@ -258,7 +258,14 @@ pub fn fit_in(
     let epochs = l
         .epochs
         .iter()
-        .map(|e| LmTadEpochLog { epoch: e.epoch, train_loss: e.loss, val_loss: e.val_score, lr_end: e.lr, steps: e.step, seconds: e.seconds })
+        .map(|e| LmTadEpochLog {
+            epoch: e.epoch,
+            train_loss: e.loss,
+            val_loss: e.val_score,
+            lr_end: e.lr,
+            steps: e.step,
+            seconds: e.seconds,
+        })
         .collect();
     let log = LmTadTrainLog {
         epochs,

@@ -56,8 +56,7 @@ impl Hoser {
             Some(p) => Tensor::cat(vec![p, s_new.clone()], 1),
             None => s_new.clone(),
         };
-        let (f0, f1) =
-            relative_features(ll_new, s_new, ll_all.clone(), s_all.clone(), traj.dist_clip_km, traj.dt_clip_min);
+        let (f0, f1) = relative_features(ll_new, s_new, ll_all.clone(), s_all.clone(), traj.dist_clip_km, traj.dt_clip_min);
         let mut past = cache.kv.into_iter();
         let mut kv = Vec::with_capacity(traj.blocks.len());
         for block in &traj.blocks {
@@ -66,13 +65,7 @@ impl Hoser {
             kv.push(layer_kv);
         }
         let d = x.dims()[2];
-        let cache = DecodeCache {
-            kv,
-            lonlat: Some(ll_all),
-            secs: Some(s_all),
-            n,
-            len: cache.len + 1,
-        };
+        let cache = DecodeCache { kv, lonlat: Some(ll_all), secs: Some(s_all), n, len: cache.len + 1 };
         (x.reshape([n, d]), cache)
     }
 

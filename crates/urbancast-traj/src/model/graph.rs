@@ -20,19 +20,10 @@ use super::{GraphInputs, HoserConfig};
 pub fn segment_softmax(scores: Tensor<2>, dst: Tensor<1, Int>, num_nodes: usize) -> Tensor<2> {
     let [_, h] = scores.dims();
     let device = scores.device();
-    let max = Tensor::<2>::full([num_nodes, h], -1.0e30, &device).select_assign(
-        0,
-        dst.clone(),
-        scores.clone().detach(),
-        IndexingUpdateOp::Max,
-    );
+    let max =
+        Tensor::<2>::full([num_nodes, h], -1.0e30, &device).select_assign(0, dst.clone(), scores.clone().detach(), IndexingUpdateOp::Max);
     let ex = (scores - max.select(0, dst.clone())).exp();
-    let denom = Tensor::<2>::zeros([num_nodes, h], &device).select_assign(
-        0,
-        dst.clone(),
-        ex.clone(),
-        IndexingUpdateOp::Add,
-    );
+    let denom = Tensor::<2>::zeros([num_nodes, h], &device).select_assign(0, dst.clone(), ex.clone(), IndexingUpdateOp::Add);
     ex / denom.select(0, dst)
 }
 
@@ -71,13 +62,7 @@ impl GatLayer {
 
     /// `x [N, d_in]`, edges `src, dst [E]` (self loops included by the caller), `feat [E, F]`
     /// → (`[N, d_out]`, attention weights `[E, H]`).
-    pub fn forward(
-        &self,
-        x: Tensor<2>,
-        src: Tensor<1, Int>,
-        dst: Tensor<1, Int>,
-        feat: Tensor<2>,
-    ) -> (Tensor<2>, Tensor<2>) {
+    pub fn forward(&self, x: Tensor<2>, src: Tensor<1, Int>, dst: Tensor<1, Int>, feat: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
         let n = x.dims()[0];
         let e = src.dims()[0];
         let xl = self.lin_l.forward(x.clone());
@@ -117,12 +102,7 @@ pub fn with_self_loops(
     let device = feat.device();
     let [e, f] = feat.dims();
     let sum = Tensor::<2>::zeros([n, f], &device).select_assign(0, dst.clone(), feat.clone(), IndexingUpdateOp::Add);
-    let cnt = Tensor::<2>::zeros([n, 1], &device).select_assign(
-        0,
-        dst.clone(),
-        Tensor::ones([e, 1], &device),
-        IndexingUpdateOp::Add,
-    );
+    let cnt = Tensor::<2>::zeros([n, 1], &device).select_assign(0, dst.clone(), Tensor::ones([e, 1], &device), IndexingUpdateOp::Add);
     let loop_feat = sum / cnt.clamp_min(1.0);
     let nodes = Tensor::<1, Int>::arange(0..n as i64, &device);
     (

@@ -32,14 +32,7 @@ fn counted(target: &Tensor<2, Int>, valid: &Tensor<2, Bool>) -> (Tensor<2>, Tens
 impl Hoser {
     /// Loss of [`Hoser::forward`]'s output: `target [B, L]` candidate slot of the true next road
     /// (−1 = none), `dt_secs [B, L]` seconds to the next position, `valid [B, L]`.
-    pub fn loss(
-        &self,
-        out: &NavOut,
-        target: &Tensor<2, Int>,
-        dt_secs: &Tensor<2>,
-        valid: &Tensor<2, Bool>,
-        norm: &TimeNorm,
-    ) -> LossParts {
+    pub fn loss(&self, out: &NavOut, target: &Tensor<2, Int>, dt_secs: &Tensor<2>, valid: &Tensor<2, Bool>, norm: &TimeNorm) -> LossParts {
         let [b, l, _] = out.logits.dims();
         let (m, tgt) = counted(target, valid);
         let count = m.clone().sum().clamp_min(1.0);

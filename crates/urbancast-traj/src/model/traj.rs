@@ -216,14 +216,8 @@ impl TrajEncoder {
     /// Full (teacher-forcing) encoding `[B, L, 2·hidden]`.
     pub fn forward(&self, emb: &RoadEmb, t: &TokenInputs) -> Tensor<3> {
         let mut x = self.tokens(emb, t.roads.clone(), t.minute.clone(), t.weekend.clone());
-        let (f0, f1) = relative_features(
-            t.lonlat.clone(),
-            t.secs.clone(),
-            t.lonlat.clone(),
-            t.secs.clone(),
-            self.dist_clip_km,
-            self.dt_clip_min,
-        );
+        let (f0, f1) =
+            relative_features(t.lonlat.clone(), t.secs.clone(), t.lonlat.clone(), t.secs.clone(), self.dist_clip_km, self.dt_clip_min);
         let mask = Self::full_mask(t.valid);
         for block in &self.blocks {
             x = block.forward(x, None, &f0, &f1, Some(&mask)).0;
@@ -254,11 +248,7 @@ mod tests {
 
         let split = |z: Tensor<3>| z.reshape([b, t, h, dh]).swap_dims(1, 2);
         let qkv = att.c_attn.forward(x);
-        let (q, k, v) = (
-            split(qkv.clone().narrow(2, 0, dm)),
-            split(qkv.clone().narrow(2, dm, dm)),
-            split(qkv.narrow(2, 2 * dm, dm)),
-        );
+        let (q, k, v) = (split(qkv.clone().narrow(2, 0, dm)), split(qkv.clone().narrow(2, dm, dm)), split(qkv.narrow(2, 2 * dm, dm)));
         let feats = Tensor::cat(vec![f0.unsqueeze_dim::<4>(3), f1.unsqueeze_dim::<4>(3)], 3); // [B,T,T,2]
         let rk = att.rel_k.forward(feats.clone()); // [B, T, T, dh]
         let rv = att.rel_v.forward(feats);

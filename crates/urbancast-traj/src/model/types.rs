@@ -95,14 +95,7 @@ impl<'a> From<&'a GraphTensors> for GraphInputs<'a> {
 
 impl<'a> From<&'a BatchTensors> for TokenInputs<'a> {
     fn from(b: &'a BatchTensors) -> Self {
-        TokenInputs {
-            roads: &b.roads,
-            minute: &b.minute,
-            weekend: &b.weekend,
-            lonlat: &b.lonlat,
-            secs: &b.secs,
-            valid: &b.valid,
-        }
+        TokenInputs { roads: &b.roads, minute: &b.minute, weekend: &b.weekend, lonlat: &b.lonlat, secs: &b.secs, valid: &b.valid }
     }
 }
 

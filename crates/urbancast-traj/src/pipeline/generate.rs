@@ -143,7 +143,12 @@ pub fn generate_routes(
             }
         }
         Search::BestFirst => {
-            let bc = BestFirstConfig { max_expansions: cfg.max_expansions, max_len: cfg.max_len, cap: MAX_CANDIDATES, ..BestFirstConfig::default() };
+            let bc = BestFirstConfig {
+                max_expansions: cfg.max_expansions,
+                max_len: cfg.max_len,
+                cap: MAX_CANDIDATES,
+                ..BestFirstConfig::default()
+            };
             for r in requests {
                 out.extend(best_first(net, &scorer, std::slice::from_ref(r), &bc));
                 progress(out.len());

@@ -16,7 +16,7 @@ pub mod generator;
 pub mod plots;
 pub mod teacher;
 
-pub use generator::{GeneratorOutcome, train_generator, teacher_targets};
+pub use generator::{GeneratorOutcome, teacher_targets, train_generator};
 pub use teacher::{TeacherData, prepare_teacher, train_teacher};
 
 /// What a training run records about its inputs in its meta data.

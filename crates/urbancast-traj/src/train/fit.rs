@@ -12,8 +12,8 @@ use urbancast_train::{BatchLoss, Direction, Objective, OptimConfig, RunDir, Trai
 use super::eval::{EvalStats, evaluate_batches};
 use super::{EpochLog, TrainConfig, TrainLog};
 use crate::bundle::{BundleMeta, NetworkFingerprint, save_bundle, save_weights};
-use crate::kd::{KdConfig, TeacherTargets, kd_loss};
 use crate::data::{BatchTensors, Batcher, GraphTensors, RoadContext, Sample, TimeNorm, TrajBatch};
+use crate::kd::{KdConfig, TeacherTargets, kd_loss};
 use crate::model::{GraphInputs, Hoser, HoserConfig};
 
 /// Salt of the seed of the fixed validation subset ([`TrainConfig::val_batches`]).
@@ -122,12 +122,7 @@ impl Objective for HoserObjective<'_> {
             total = total + kl.clone().mul_scalar(kd.cfg.lambda);
             terms.push(("kd", kl));
         }
-        Ok(BatchLoss {
-            total,
-            terms,
-            weight: counted as f64,
-            counters: vec![("train_acc", correct as f64, tb.num_valid() as f64)],
-        })
+        Ok(BatchLoss { total, terms, weight: counted as f64, counters: vec![("train_acc", correct as f64, tb.num_valid() as f64)] })
     }
 
     fn validate(&mut self, model: &Hoser) -> Result<Validation> {
@@ -151,7 +146,10 @@ impl Objective for HoserObjective<'_> {
     }
 
     fn save_state(&self, dir: &Path) -> Result<()> {
-        urbancast_train::fsio::write_json_atomic(&dir.join("hoser.json"), &serde_json::json!({ "bundle_written": self.bundle_written, "best_epoch": self.best_epoch }))
+        urbancast_train::fsio::write_json_atomic(
+            &dir.join("hoser.json"),
+            &serde_json::json!({ "bundle_written": self.bundle_written, "best_epoch": self.best_epoch }),
+        )
     }
 
     fn load_state(&mut self, dir: &Path) -> Result<()> {

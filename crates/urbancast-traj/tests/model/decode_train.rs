@@ -58,10 +58,7 @@ fn step_at(
         h.clone(),
         it(b.dest_zone.clone(), [n], d),
         it(rows(k).map(|j| b.cand[j]).collect(), [n, k], d),
-        Tensor::<2, Bool>::from_data(
-            burn::tensor::TensorData::new(rows(k).map(|j| b.cmask[j]).collect::<Vec<_>>(), [n, k]),
-            d,
-        ),
+        Tensor::<2, Bool>::from_data(burn::tensor::TensorData::new(rows(k).map(|j| b.cmask[j]).collect::<Vec<_>>(), [n, k]), d),
         ft(rows(2 * k).map(|j| b.cfeat[j]).collect(), [n, k, 2], d),
     );
     (vals(h), vals(lg), vals(tm), cache)

@@ -138,8 +138,7 @@ pub fn gaussian_kl(mu: Tensor<2>, sigma: Tensor<2>, mu_hat: Tensor<2>, sigma_hat
     let [r, _] = mu.dims();
     let sigma = sigma.clamp_min(1e-4);
     let var_hat = sigma_hat.clone().square();
-    let kl = sigma_hat.log() - sigma.clone().log() + (sigma.square() + (mu - mu_hat).square()) / var_hat.mul_scalar(2.0)
-        - 0.5;
+    let kl = sigma_hat.log() - sigma.clone().log() + (sigma.square() + (mu - mu_hat).square()) / var_hat.mul_scalar(2.0) - 0.5;
     kl.sum().div_scalar(r.max(1) as f32)
 }
 

@@ -422,8 +422,17 @@ impl Objective for StbatObjective<'_, '_, '_> {
 /// STBaT pre-training of `init` (an ST-net on an autodiff device, its head `256 -> 256 -> C`)
 /// on the source splits of `data`, with early stopping on the source validation RMSE. Returns
 /// the best ST-net (the projector and RIAMs are only needed during pre-training).
-pub fn pretrain(init: StNet, mut data: GridData, tc: &TrainConfig, cfg: &StbatConfig, seed: u64, label: &str, run: Option<&RunDir>) -> Result<(StNet, TrainLog, StbatOutcome)> {
-    let device = data.train.first().map(|s| s.task.device.clone()).ok_or_else(|| anyhow::anyhow!("STBaT needs at least one source city"))?;
+pub fn pretrain(
+    init: StNet,
+    mut data: GridData,
+    tc: &TrainConfig,
+    cfg: &StbatConfig,
+    seed: u64,
+    label: &str,
+    run: Option<&RunDir>,
+) -> Result<(StNet, TrainLog, StbatOutcome)> {
+    let device =
+        data.train.first().map(|s| s.task.device.clone()).ok_or_else(|| anyhow::anyhow!("STBaT needs at least one source city"))?;
     data.batch = tc.batch;
     let z_dim = init.config().z_dim();
     let mut obj = StbatObjective::new(data, cfg, z_dim, seed)?;

@@ -37,8 +37,7 @@ pub struct Args {
 pub fn run(a: Args) -> Result<()> {
     let net = a.net.load()?;
     let real = read_hoser_csv(&a.real).with_context(|| format!("reading real trajectories {}", a.real.display()))?;
-    let generated =
-        read_hoser_csv(&a.generated).with_context(|| format!("reading generated trajectories {}", a.generated.display()))?;
+    let generated = read_hoser_csv(&a.generated).with_context(|| format!("reading generated trajectories {}", a.generated.display()))?;
     let train_ods: HashSet<(u64, u64)> = match &a.train {
         Some(p) => read_hoser_csv(p)
             .with_context(|| format!("reading training trajectories {}", p.display()))?

@@ -3,10 +3,10 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
+use urbancast_eval::write_json;
 use urbancast_roads::io::{ReadSummary, read_chengdu, read_geolife, read_gps_auto, read_gps_csv, read_porto, write_hoser_csv};
 use urbancast_roads::matching::{MatchConfig, MatchReport, match_tracks};
 use urbancast_roads::spatial::RoadIndex;
-use urbancast_eval::write_json;
 
 use super::common::{NetworkArg, bar, sibling};
 
@@ -103,11 +103,8 @@ pub fn run(a: Args) -> Result<()> {
     let report = MatchReport::new(&net, &results, t0.elapsed().as_secs_f64());
     // Points with some road within the search radius: the ones a matcher could match at all
     // (raw trips often leave the area a network covers).
-    let covered: usize = tracks
-        .iter()
-        .flat_map(|t| &t.points)
-        .filter(|p| !index.nearest_within(p.pos, 1, cfg.search_radius_m).is_empty())
-        .count();
+    let covered: usize =
+        tracks.iter().flat_map(|t| &t.points).filter(|p| !index.nearest_within(p.pos, 1, cfg.search_radius_m).is_empty()).count();
     let share_covered_matched = if covered == 0 { 0.0 } else { report.points_matched as f64 / covered as f64 };
     let mut trajs = Vec::new();
     for (r, t) in results.iter().zip(&tracks) {
@@ -115,15 +112,14 @@ pub fn run(a: Args) -> Result<()> {
     }
     write_hoser_csv(&a.out, &trajs).with_context(|| format!("writing {}", a.out.display()))?;
     let rp = sibling(&a.out, "report.json");
-    write_json(&rp, &serde_json::json!({ "report": report, "config": cfg, "trajectories_written": trajs.len(),
+    write_json(
+        &rp,
+        &serde_json::json!({ "report": report, "config": cfg, "trajectories_written": trajs.len(),
         "points_covered": covered, "share_covered_points_matched": share_covered_matched,
-        "network": net.name, "gps": a.gps }))?;
-    outln!("{report}")?;
-    outln!(
-        "{covered} points have a road within {} m; {:.1} % of them were matched",
-        cfg.search_radius_m,
-        100.0 * share_covered_matched
+        "network": net.name, "gps": a.gps }),
     )?;
+    outln!("{report}")?;
+    outln!("{covered} points have a road within {} m; {:.1} % of them were matched", cfg.search_radius_m, 100.0 * share_covered_matched)?;
     outln!("wrote {} trajectories to {} and the report to {}", trajs.len(), a.out.display(), rp.display())?;
     Ok(())
 }

@@ -2,8 +2,8 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use urbancast_roads::demand::{DemandConfig, synthesize};
 use urbancast_eval::write_json;
+use urbancast_roads::demand::{DemandConfig, synthesize};
 use urbancast_roads::io::write_hoser_csv;
 
 use super::common::{NetworkArg, bar, sibling};

@@ -3,9 +3,9 @@
 //! what it did.
 use std::path::PathBuf;
 
-use urbancast_train::outdir::prepare;
 use anyhow::{Result, bail};
 use serde::Deserialize;
+use urbancast_train::outdir::prepare;
 use urbancast_traj::lmtad::{CONFIG_FILE, GRID_FILE, LmTadConfig, LmTadTrainConfig, LmTadTrainLog, WEIGHTS_FILE};
 use urbancast_traj::pipeline::{prepare_teacher, train_teacher};
 

@@ -2,9 +2,9 @@
 //! (HOSER CSV) with `urbancast_traj::pipeline::generator` and prints what it did.
 use std::path::PathBuf;
 
-use urbancast_train::outdir::prepare;
 use anyhow::{Result, bail};
 use serde::Deserialize;
+use urbancast_train::outdir::prepare;
 use urbancast_traj::kd::KdConfig;
 use urbancast_traj::model::HoserConfig;
 use urbancast_traj::pipeline::generator::KdInputs;
@@ -87,7 +87,9 @@ impl Overrides<FileConfig> for Args {
             }
             return Ok(());
         }
-        let k = c.kd.get_or_insert_with(|| if matches!(self.kd_preset, Some(KdPreset::Beijing)) { KdConfig::beijing() } else { KdConfig::porto() });
+        let k = c
+            .kd
+            .get_or_insert_with(|| if matches!(self.kd_preset, Some(KdPreset::Beijing)) { KdConfig::beijing() } else { KdConfig::porto() });
         set(&mut k.lambda, &self.kd_lambda);
         set(&mut k.tau, &self.kd_tau);
         set(&mut k.window, &self.kd_window);
@@ -181,7 +183,16 @@ pub fn run(a: Args) -> Result<()> {
 fn print_table(log: &TrainLog) -> Result<()> {
     outln!(
         "{:>5} {:>9} {:>8} {:>8} {:>8} | {:>8} {:>8} {:>9} | {:>9} {:>7}",
-        "epoch", "loss", "ce", "time", "acc", "val acc", "val ce", "val MAPE", "lr end", "secs"
+        "epoch",
+        "loss",
+        "ce",
+        "time",
+        "acc",
+        "val acc",
+        "val ce",
+        "val MAPE",
+        "lr end",
+        "secs"
     )?;
     for e in &log.epochs {
         let best = if e.epoch == log.best_epoch { " *" } else { "" };

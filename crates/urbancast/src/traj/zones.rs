@@ -2,9 +2,9 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use urbancast_eval::write_json;
 use urbancast_roads::io::read_hoser_csv;
 use urbancast_roads::zones::{DEFAULT_ZONES, partition_zones, zone_transition_matrix};
-use urbancast_eval::write_json;
 
 use super::common::NetworkArg;
 

@@ -16,6 +16,7 @@ pub enum Channel {
 }
 
 impl Channel {
+    /// Lower-case label used in messages and output columns: `pickup`, `dropoff` or `value`.
     pub fn name(&self) -> &'static str {
         match self {
             Channel::Pickup => "pickup",
@@ -30,19 +31,31 @@ impl Channel {
 pub enum Layout {
     /// A regular grid; region `r = row * width + col` (row-major, the first spatial axis of the
     /// source file is the row).
-    Grid { height: usize, width: usize },
+    Grid {
+        /// Number of grid rows.
+        height: usize,
+        /// Number of grid columns.
+        width: usize,
+    },
     /// Irregular zones with a (possibly weighted) adjacency matrix `[R, R]` and optional
     /// `(x, y)` coordinates (lon/lat or projected) per zone.
-    Graph { adjacency: Array2<f32>, coords: Option<Vec<(f64, f64)>> },
+    Graph {
+        /// Non-negative edge weights `[R, R]` (0 = no edge).
+        adjacency: Array2<f32>,
+        /// Optional `(x, y)` position of each zone, length `R`.
+        coords: Option<Vec<(f64, f64)>>,
+    },
 }
 
 impl Layout {
+    /// Number of regions `R`: `height * width` for a grid, the adjacency size for a graph.
     pub fn num_regions(&self) -> usize {
         match self {
             Layout::Grid { height, width } => height * width,
             Layout::Graph { adjacency, .. } => adjacency.nrows(),
         }
     }
+    /// Short human-readable summary for messages, e.g. `grid 32x32` or `graph of 69 zones`.
     pub fn describe(&self) -> String {
         match self {
             Layout::Grid { height, width } => format!("grid {height}x{width}"),
@@ -54,12 +67,15 @@ impl Layout {
 /// One city: a flow series `[T, R, C]` plus everything needed to interpret it.
 #[derive(Debug, Clone)]
 pub struct City {
+    /// City / dataset name, used in messages and reports.
     pub name: String,
     /// Minutes between consecutive time steps.
     pub interval_min: u32,
     /// Flow counts `[T, R, C]`, non-negative and finite.
     pub flow: Array3<f32>,
+    /// Meaning of each flow channel, length `C`.
     pub channels: Vec<Channel>,
+    /// Spatial arrangement of the `R` regions.
     pub layout: Layout,
     /// Active regions: total flow over the series > 0 (computed by [`City::new`]).
     pub mask: Vec<bool>,
@@ -115,6 +131,7 @@ impl City {
         Ok(City { name, interval_min, flow, channels, layout, mask, poi: None, start_hour_of_week: None })
     }
 
+    /// Attaches POI counts `[R, K]` (finite, >= 0); fails if the row count is not `R`.
     pub fn with_poi(mut self, poi: Array2<f32>) -> Result<City> {
         if poi.nrows() != self.num_regions() {
             return Err(DataError::city(&self.name, format!("POI table has {} rows for {} regions", poi.nrows(), self.num_regions())));
@@ -126,20 +143,25 @@ impl City {
         Ok(self)
     }
 
+    /// Sets the hour of week (0 = Monday 00:00) of the first step; `h` is taken modulo 168.
     pub fn with_start_hour_of_week(mut self, h: u32) -> City {
         self.start_hour_of_week = Some(h % 168);
         self
     }
 
+    /// Number of time steps `T`.
     pub fn num_steps(&self) -> usize {
         self.flow.dim().0
     }
+    /// Number of regions `R` (active or not).
     pub fn num_regions(&self) -> usize {
         self.flow.dim().1
     }
+    /// Number of flow channels `C`.
     pub fn num_channels(&self) -> usize {
         self.flow.dim().2
     }
+    /// Number of active regions (`true` entries of [`City::mask`]).
     pub fn num_active(&self) -> usize {
         self.mask.iter().filter(|&&m| m).count()
     }

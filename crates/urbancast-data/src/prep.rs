@@ -18,7 +18,9 @@ use crate::error::{DataError, Result};
 /// Per-channel min-max scaler.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scaler {
+    /// Per-channel lower bound (the series minimum, floored at 0), length `C`.
     pub min: Vec<f32>,
+    /// Per-channel upper bound (the fitted percentile; larger values are clipped), length `C`.
     pub max: Vec<f32>,
 }
 
@@ -72,7 +74,9 @@ impl Scaler {
 /// Which part of the protocol a city plays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Role {
+    /// A data-rich city used for pre-training (train / validation splits only).
     Source,
+    /// The city being transferred to (train / validation / test splits).
     Target,
 }
 
@@ -80,14 +84,19 @@ pub enum Role {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Protocol {
+    /// Number of past steps `L` in each input window (default 6).
     pub lags: usize,
+    /// Quantile in `(0, 1]` used as the scaler's max (default 0.999).
     pub percentile: f64,
     /// Source cities: fraction of samples used for training (the rest validates).
     pub source_train_frac: f64,
+    /// Target cities: days at the end of the series used for testing (default 60).
     pub test_days: usize,
+    /// Target cities: days just before the test period used for validation (default 60).
     pub val_days: usize,
     /// Fractions used when a target series is too short for `test_days + val_days`.
     pub short_test_frac: f64,
+    /// Fraction of steps used for validation in the short-series fallback (default 0.2).
     pub short_val_frac: f64,
 }
 
@@ -108,8 +117,11 @@ impl Default for Protocol {
 /// Target-step indices of each split (a sample's input is the `lags` steps before its target).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Splits {
+    /// Target steps of the training samples, ascending.
     pub train: Vec<usize>,
+    /// Target steps of the validation samples, ascending.
     pub val: Vec<usize>,
+    /// Target steps of the test samples, ascending (empty for source cities).
     pub test: Vec<usize>,
     /// Set when the short-series fallback was used; says what was done.
     pub note: Option<String>,
@@ -178,13 +190,16 @@ impl Protocol {
 /// A city ready for learning: scaled series plus its scaler.
 #[derive(Debug, Clone)]
 pub struct Prepared {
+    /// The original, unscaled city.
     pub city: City,
+    /// Scaler fitted on the city's whole series; undoes the scaling for metrics.
     pub scaler: Scaler,
     /// Scaled flow `[T, R, C]` in `[0, 1]`.
     pub scaled: Array3<f32>,
 }
 
 impl Prepared {
+    /// Fits a [`Scaler`] at `protocol.percentile` on the city's flow and scales it.
     pub fn new(city: City, protocol: &Protocol) -> Prepared {
         let scaler = Scaler::fit(&city.flow, protocol.percentile);
         let scaled = scaler.transform(&city.flow);

@@ -9,8 +9,9 @@ pub struct Batch {
     /// Normalised inputs plus the time-of-day fraction as one more channel `[B, T, N, C + 1]`
     /// (the teacher's input, as MTGNN's `in_dim = 2`).
     pub x_teacher: Tensor<4>,
-    /// Slot of day and day of week of the last input step `[B]`.
+    /// Slot of day (`0..steps_per_day`) of the last input step `[B]`.
     pub tod: Tensor<1, Int>,
+    /// Day of week (`0..7`) of the last input step `[B]`.
     pub dow: Tensor<1, Int>,
     /// Truth in original units `[B, H, N, C]`.
     pub y: Tensor<4>,
@@ -71,6 +72,7 @@ impl Batch {
         }
     }
 
+    /// Number of windows `B` in the batch.
     pub fn size(&self) -> usize {
         self.x.dims()[0]
     }
@@ -84,6 +86,7 @@ pub struct Denorm {
 }
 
 impl Denorm {
+    /// The training-set scaler (per-channel mean and std) of `p`.
     pub fn new(p: &GraphPrepared) -> Denorm {
         Denorm { mean: p.scaler.mean.clone(), std: p.scaler.std.clone() }
     }

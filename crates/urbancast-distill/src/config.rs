@@ -9,14 +9,25 @@ use crate::train::TrainConfig;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TeacherSettings {
+    /// Node-embedding width of the graph learner (≥ 1).
     pub node_dim: usize,
+    /// Neighbours kept per node in the learned adjacency (≥ 1; clamped to the number of nodes).
     pub top_k: usize,
+    /// Mix-hop propagation depth (≥ 1).
     pub gcn_depth: usize,
+    /// Output channels of the dilated inception convolutions (a multiple of 4: one share per
+    /// kernel size).
     pub conv_channels: usize,
+    /// Residual channels between layers (≥ 1).
     pub residual_channels: usize,
+    /// Skip-connection channels (≥ 1).
     pub skip_channels: usize,
+    /// Width of the first output convolution, which is also the width `D` of the hidden node
+    /// representation the student is distilled on (≥ 1).
     pub end_channels: usize,
+    /// Temporal + graph convolution layers (≥ 1).
     pub layers: usize,
+    /// Dropout probability during training, in `[0, 1)`.
     pub dropout: f64,
     /// Propagate over the given adjacency as well as the learned one.
     pub use_given_adj: bool,
@@ -43,11 +54,17 @@ impl Default for TeacherSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StudentSettings {
+    /// Width of the encoded input window (≥ 1).
     pub embed_dim: usize,
+    /// Width of the learned node-identity embedding (≥ 1).
     pub node_dim: usize,
+    /// Width of the time-of-day embedding (≥ 1).
     pub tod_dim: usize,
+    /// Width of the day-of-week embedding (≥ 1).
     pub dow_dim: usize,
+    /// Residual MLP layers (≥ 1); their width is the sum of the four widths above.
     pub layers: usize,
+    /// Dropout probability inside the MLP layers during training, in `[0, 1)`.
     pub dropout: f64,
 }
 
@@ -62,17 +79,23 @@ impl Default for StudentSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DistillConfig {
+    /// Form of the prediction-distillation term (KL over nodes with a temperature, or MSE).
     pub kd: KdForm,
+    /// Weight of the prediction-distillation term (≥ 0).
     pub kd_weight: f32,
     /// Weight of the representation terms (spatial + temporal InfoNCE).
     pub rep_weight: f32,
+    /// Include the spatial InfoNCE term (contrasting the nodes of each sample).
     pub spatial: bool,
+    /// Include the temporal InfoNCE term (contrasting the samples of a batch at each node).
     pub temporal: bool,
     /// InfoNCE temperature.
     pub tau: f32,
     /// Cosine similarity (between teacher representations) from which an item counts as a
     /// positive of the anchor, besides the anchor's own teacher representation.
     pub pos_threshold: f32,
+    /// Per-node adaptive weighting of the distillation terms (teacher error, over-smoothing,
+    /// both or off).
     pub adaptive: Adaptive,
     /// Temperature of the adaptive weights' softmax.
     pub adaptive_tau: f32,
@@ -98,10 +121,15 @@ impl Default for DistillConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LightstConfig {
+    /// MTGNN teacher architecture.
     pub teacher: TeacherSettings,
+    /// MLP student architecture.
     pub student: StudentSettings,
+    /// Optimiser and schedule of the teacher.
     pub teacher_train: TrainConfig,
+    /// Optimiser and schedule of both students (plain and distilled; lr 2e-3 by default).
     pub student_train: TrainConfig,
+    /// Distillation terms, used by the distilled student only.
     pub distill: DistillConfig,
 }
 

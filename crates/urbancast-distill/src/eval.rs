@@ -47,30 +47,45 @@ pub fn evaluate(
 /// Predicted and true series of a few nodes at one horizon step, over consecutive test windows.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SeriesSample {
+    /// Node index in the graph.
     pub node: usize,
+    /// Horizon step of the predictions, 1-based.
     pub horizon_step: usize,
+    /// True values, original units, one per window.
     pub truth: Vec<f32>,
+    /// Predicted values, original units, aligned with `truth`.
     pub pred: Vec<f32>,
 }
 
-/// Predictions at `horizon_step` (1-based) for `nodes` (channel 0) over the first `len` windows
-/// of `range`: window `t`'s prediction is for step `t + input_len + horizon_step - 1`.
-#[allow(clippy::too_many_arguments)]
+/// Which series [`sample_series`] extracts: `nodes` (channel 0) at `horizon_step` over the first
+/// `len` windows of `range`.
+#[derive(Debug, Clone)]
+pub struct SeriesSpec<'a> {
+    /// Window start indices to draw from (e.g. `data.test`); only the first `len` are used.
+    pub range: Range<usize>,
+    /// Number of consecutive windows, i.e. the length of each series.
+    pub len: usize,
+    /// Node indices (columns of the graph), one series each.
+    pub nodes: &'a [usize],
+    /// Horizon step, 1-based (clamped to `1..=data.horizon`).
+    pub horizon_step: usize,
+}
+
+/// Predictions at `spec.horizon_step` (1-based) for `spec.nodes` (channel 0) over the first
+/// `spec.len` windows of `spec.range`: window `t`'s prediction is for step
+/// `t + input_len + horizon_step - 1`.
 pub fn sample_series(
     mut predict: impl FnMut(&Batch) -> anyhow::Result<Tensor<4>>,
     data: &GraphPrepared,
-    range: Range<usize>,
-    len: usize,
-    nodes: &[usize],
-    horizon_step: usize,
+    spec: &SeriesSpec<'_>,
     denorm: &Denorm,
     device: &Device,
 ) -> anyhow::Result<Vec<SeriesSample>> {
     let device = device.clone().inner();
-    let starts: Vec<usize> = range.take(len).collect();
-    let h = horizon_step.clamp(1, data.horizon) - 1;
+    let starts: Vec<usize> = spec.range.clone().take(spec.len).collect();
+    let h = spec.horizon_step.clamp(1, data.horizon) - 1;
     let mut out: Vec<SeriesSample> =
-        nodes.iter().map(|&node| SeriesSample { node, horizon_step: h + 1, truth: vec![], pred: vec![] }).collect();
+        spec.nodes.iter().map(|&node| SeriesSample { node, horizon_step: h + 1, truth: vec![], pred: vec![] }).collect();
     for chunk in starts.chunks(64) {
         let b = Batch::new(data, chunk, &device);
         let pred = to_array(denorm.apply(predict(&b)?))?;

@@ -25,7 +25,10 @@ pub fn l2_normalise(x: Tensor<3>) -> Tensor<3> {
 pub enum KdForm {
     /// `T² · KL(softmax(ŷ_T / T) ‖ softmax(ŷ_S / T))` with the softmax over **nodes**, for every
     /// sample, horizon step and channel (LightST's "KL divergence" term).
-    Kl { temperature: f32 },
+    Kl {
+        /// Softmax temperature `T` (> 0); the term is scaled by `T²`.
+        temperature: f32,
+    },
     /// Mean squared difference of the normalised predictions.
     Mse,
 }
@@ -113,6 +116,7 @@ pub enum Adaptive {
 }
 
 impl Adaptive {
+    /// Parses `off` (or `none`), `error`, `smooth` or `both`.
     pub fn parse(s: &str) -> anyhow::Result<Adaptive> {
         Ok(match s {
             "off" | "none" => Adaptive::Off,

@@ -9,7 +9,7 @@ use urbancast_nn::mtgnn::Mtgnn;
 
 use crate::batch::{Batch, Denorm};
 use crate::config::LightstConfig;
-use crate::eval::{InferenceTime, SeriesSample, evaluate, sample_series, time_inference};
+use crate::eval::{InferenceTime, SeriesSample, SeriesSpec, evaluate, sample_series, time_inference};
 use crate::student::{Distiller, StudentObjective, Trainee, student_config, student_forward};
 use crate::teacher::{TeacherObjective, adjacency_tensor, new_teacher, teacher_forward};
 use crate::train::{TrainLog, fit};
@@ -20,9 +20,14 @@ use urbancast_train::RunDir;
 pub struct ModelResult {
     /// `teacher`, `student` (no distillation) or `distilled`.
     pub model: String,
+    /// Number of trainable parameters.
     pub params: usize,
+    /// Masked MAE / RMSE / MAPE on the test windows, per reported horizon, original units.
     pub test: HorizonReport,
+    /// Inference time of a 64-window batch and of a single window.
     pub time: InferenceTime,
+    /// Training log, when the model was trained in this run (`None` from the `assess_*`
+    /// functions; filled in by the caller).
     pub train: Option<TrainLog>,
 }
 
@@ -118,17 +123,17 @@ pub fn series_for_plot(
     device: &Device,
 ) -> anyhow::Result<Vec<(String, Vec<SeriesSample>)>> {
     let denorm = Denorm::new(data);
-    let range = data.test.clone();
+    let spec = SeriesSpec { range: data.test.clone(), len, nodes, horizon_step: 3 };
     let mut out = vec![];
     if let Some(t) = teacher {
         let valid = t.valid();
         let adj = adjacency_tensor(data, &device.clone().inner());
-        let s = sample_series(teacher_predictor(&valid, adj), data, range.clone(), len, nodes, 3, &denorm, device)?;
+        let s = sample_series(teacher_predictor(&valid, adj), data, &spec, &denorm, device)?;
         out.push(("teacher".to_string(), s));
     }
     for (name, m) in students {
         let valid = m.valid();
-        let s = sample_series(student_predictor(&valid), data, range.clone(), len, nodes, 3, &denorm, device)?;
+        let s = sample_series(student_predictor(&valid), data, &spec, &denorm, device)?;
         out.push((name.to_string(), s));
     }
     Ok(out)

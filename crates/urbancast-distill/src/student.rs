@@ -31,11 +31,16 @@ pub fn student_config(data: &GraphPrepared, s: &StudentSettings) -> StMlpConfig 
 /// contrastive terms only; discarded after training).
 #[derive(Module, Debug)]
 pub struct Trainee {
+    /// The MLP student being trained (the model kept after training).
     pub student: StMlp,
+    /// Projection of the student's hidden width onto the teacher's representation width `D`;
+    /// `None` without distillation.
     pub proj: Option<Linear>,
 }
 
 impl Trainee {
+    /// Wraps `student`, adding a fresh projection to `teacher_dim` (the teacher's
+    /// `end_channels`) when given.
     pub fn new(student: StMlp, teacher_dim: Option<usize>, device: &Device) -> Trainee {
         let hidden = student.config().hidden();
         let proj = teacher_dim.map(|d| LinearConfig::new(hidden, d).init(device));
@@ -52,8 +57,11 @@ pub fn student_forward(model: &StMlp, b: &Batch) -> anyhow::Result<urbancast_nn:
 pub struct Distiller {
     /// Validation copy of the teacher (no autodiff, dropout off).
     pub teacher: Mtgnn,
+    /// Given adjacency `[N, N]` on the inner (non-autodiff) device, for the teacher's forward.
     pub adj_inner: Tensor<2>,
+    /// The same adjacency, row-major `N × N` on the host (for the over-smoothing weights).
     pub adj: Vec<f32>,
+    /// Distillation terms and weights (validated).
     pub cfg: DistillConfig,
     /// The teacher's outputs on every training window, computed once (the teacher is frozen
     /// and deterministic in evaluation mode), when they fit in memory.
@@ -112,6 +120,9 @@ impl TeacherCache {
 }
 
 impl Distiller {
+    /// Freezes a validation copy of `teacher` for `data` after checking `cfg`
+    /// ([`DistillConfig::validate`]), and caches its outputs on the training windows when they
+    /// fit in memory (3 GiB).
     pub fn new(teacher: &Mtgnn, data: &GraphPrepared, cfg: DistillConfig, device: &Device) -> anyhow::Result<Self> {
         cfg.validate()?;
         let inner = device.clone().inner();
@@ -127,6 +138,7 @@ impl Distiller {
         self
     }
 
+    /// Whether the teacher's outputs on the training windows are cached.
     pub fn is_cached(&self) -> bool {
         self.cache.is_some()
     }
@@ -145,7 +157,9 @@ impl Distiller {
 /// `kd_weight · KD + rep_weight · (spatial InfoNCE + temporal InfoNCE)`, each term weighted per
 /// node by the adaptive weights.
 pub struct StudentObjective {
+    /// Brings normalised predictions back to original units for the task loss.
     pub denorm: Denorm,
+    /// The frozen teacher and the distillation settings; `None` trains a plain student.
     pub distill: Option<Distiller>,
 }
 

@@ -41,13 +41,16 @@ pub fn teacher_forward(model: &Mtgnn, batch: &Batch, adj: Tensor<2>) -> anyhow::
 
 /// Objective of the teacher: masked MAE of the de-normalised predictions.
 pub struct TeacherObjective {
+    /// Brings normalised predictions back to original units for the loss.
     pub denorm: Denorm,
-    /// Adjacency on the training device and on its inner (validation) device.
+    /// Given adjacency `[N, N]` on the training (autodiff) device.
     pub adj: Tensor<2>,
+    /// The same adjacency on the inner (validation) device.
     pub adj_inner: Tensor<2>,
 }
 
 impl TeacherObjective {
+    /// The objective for `data`, its adjacency placed on `device` and on its inner device.
     pub fn new(data: &GraphPrepared, device: &Device) -> Self {
         let adj = adjacency_tensor(data, device);
         TeacherObjective { denorm: Denorm::new(data), adj_inner: adj.clone().inner(), adj }

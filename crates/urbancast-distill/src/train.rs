@@ -17,17 +17,22 @@ use crate::eval::evaluate;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TrainConfig {
+    /// Initial Adam learning rate (> 0).
     pub lr: f64,
+    /// L2 weight decay of Adam, added to the gradients (≥ 0; 0 = none).
     pub weight_decay: f32,
+    /// Windows per training batch (≥ 1).
     pub batch: usize,
     /// Global gradient-norm clip.
     pub clip_norm: f32,
+    /// Most epochs to train (≥ 1).
     pub max_epochs: usize,
     /// Epochs without a better validation MAE before stopping.
     pub patience: usize,
     /// Step decay: the learning rate is multiplied by `lr_decay` every `lr_decay_every` epochs
     /// (0 = constant).
     pub lr_decay: f64,
+    /// Epochs between two learning-rate decays (0 = constant learning rate).
     pub lr_decay_every: usize,
 }
 
@@ -172,7 +177,7 @@ pub fn fit<O: GraphLoss>(
 ) -> anyhow::Result<(O::Model, TrainLog)> {
     let (seed, label, dir) = run;
     anyhow::ensure!(cfg.batch > 0, "{label}: batch must be at least 1 (got 0)");
-    anyhow::ensure!(data.train.len() > 0, "{label}: no training windows in `{}`", data.name);
+    anyhow::ensure!(!data.train.is_empty(), "{label}: no training windows in `{}`", data.name);
     let mut w = Windows { inner: obj, data, batch: cfg.batch, denorm: Denorm::new(data), device: device.clone() };
     let fitted = urbancast_train::fit(model, &mut w, &cfg.spec(label, seed), dir)?;
     Ok((fitted.best, TrainLog::from(&fitted.log)))

@@ -33,7 +33,8 @@ fn masked_mae_by_hand_ignores_masked_entries() {
     assert_eq!(v, 0.0);
 }
 
-fn direct_info_nce(s: &[f32], tt: &[f32], g: usize, m: usize, d: usize, tau: f32, thr: f32, w: Option<&[f32]>) -> f64 {
+/// Direct f64 InfoNCE of student rows `s` against teacher rows `tt`, both of shape `[g, m, d]`.
+fn direct_info_nce(s: &[f32], tt: &[f32], [g, m, d]: [usize; 3], tau: f32, thr: f32, w: Option<&[f32]>) -> f64 {
     let unit = |v: &[f32], k: usize| -> Vec<f64> {
         let row = &v[k * d..(k + 1) * d];
         let n = row.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt().max(1e-8);
@@ -82,7 +83,7 @@ fn info_nce_matches_direct_computation() {
         let got =
             vals(weighted_info_nce(t(s.clone(), [g, m, d]), t(tt.clone(), [g, m, d]), tau, thr, weights.map(|w| t(w.to_vec(), [g, m]))))[0]
                 as f64;
-        let want = direct_info_nce(&s, &tt, g, m, d, tau, thr, weights);
+        let want = direct_info_nce(&s, &tt, [g, m, d], tau, thr, weights);
         assert!((got - want).abs() < 1e-3 * want.abs().max(1.0), "tau {tau} thr {thr}: {got} vs {want}");
     }
 }
@@ -143,8 +144,8 @@ fn adaptive_weights_follow_teacher_error_and_smoothness() {
     let w = vals(w);
     // Sample 0: relative errors [0, 1, 2] -> 3 softmax(-[0,1,2]).
     let z: f64 = (0..3).map(|k| (-(k as f64)).exp()).sum();
-    for k in 0..3 {
-        assert!((w[k] as f64 - 3.0 * (-(k as f64)).exp() / z).abs() < 1e-5);
+    for (k, &wk) in w.iter().take(3).enumerate() {
+        assert!((wk as f64 - 3.0 * (-(k as f64)).exp() / z).abs() < 1e-5);
     }
     // Sample 1: equal errors -> equal weights 1.
     assert!(w[3..].iter().all(|x| (x - 1.0).abs() < 1e-5));

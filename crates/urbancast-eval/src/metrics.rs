@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 /// Errors of one channel (or their average over channels).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
 pub struct Scores {
+    /// Root mean squared error over active entries, in the data's units.
     pub rmse: f64,
+    /// Mean absolute error over active entries, in the data's units.
     pub mae: f64,
     /// Mean absolute percentage error over entries whose target is > 0, in percent.
     /// `NaN` when no target is > 0.
@@ -17,7 +19,9 @@ pub struct Scores {
 /// Per-channel scores and their mean over channels.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChannelScores {
+    /// Channel names, length `C` (`ch{i}` where no name was given).
     pub channels: Vec<String>,
+    /// Scores of each channel, in the order of `channels`.
     pub per_channel: Vec<Scores>,
     /// Mean of the per-channel RMSE, MAE and MAPE.
     pub mean: Scores,

@@ -13,8 +13,11 @@ use plotters::style::colors::colormaps::ViridisRGB;
 /// Where regions sit on the map.
 #[derive(Debug, Clone)]
 pub enum MapLayout {
+    /// A regular grid; region `r = row * width + col`, row 0 drawn at the top.
     Grid {
+        /// Number of grid rows.
         height: usize,
+        /// Number of grid columns.
         width: usize,
     },
     /// Zones with coordinates (x = lon, y = lat).
@@ -62,8 +65,11 @@ pub fn region_map(path: &Path, title: &str, layout: &MapLayout, values: &[f64]) 
 
 /// One map of a figure: title, colour-bar label, one value per region (`NaN` = inactive).
 pub struct Panel<'a> {
+    /// Caption above the map.
     pub title: &'a str,
+    /// Label of the colour bar (what the values measure).
     pub label: &'a str,
+    /// One value per region, in region order; `NaN` marks an inactive region.
     pub values: &'a [f64],
 }
 

@@ -11,14 +11,21 @@ use crate::metrics::{ChannelScores, mean_std};
 /// One evaluated (method, sources, target, days, seed).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResultRow {
+    /// Name of the forecasting / transfer method.
     pub method: String,
+    /// Names of the source cities the method learned from (empty for target-only methods).
     pub sources: Vec<String>,
+    /// Name of the target city evaluated on.
     pub target: String,
+    /// Days of target training data (0 = zero-shot).
     pub days: usize,
+    /// Random seed of this run.
     pub seed: u64,
+    /// Test-set scores in original units, per channel and averaged.
     pub scores: ChannelScores,
     /// Number of target training samples used.
     pub train_samples: usize,
+    /// Number of target test samples scored.
     pub test_samples: usize,
     /// Wall-clock seconds spent on this row (training included).
     pub seconds: f64,
@@ -29,12 +36,19 @@ pub struct ResultRow {
 /// Mean ± std over seeds of one (method, target, days).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SummaryRow {
+    /// Name of the method.
     pub method: String,
+    /// Name of the target city.
     pub target: String,
+    /// Days of target training data (0 = zero-shot).
     pub days: usize,
+    /// Number of rows (seeds) averaged.
     pub seeds: usize,
+    /// Channel-mean RMSE over seeds: (mean, sample std).
     pub rmse: (f64, f64),
+    /// Channel-mean MAE over seeds: (mean, sample std).
     pub mae: (f64, f64),
+    /// Channel-mean MAPE in percent over seeds: (mean, sample std).
     pub mape: (f64, f64),
     /// Per channel: (name, rmse mean, mae mean).
     pub per_channel: Vec<(String, f64, f64)>,

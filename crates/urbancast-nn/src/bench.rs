@@ -27,6 +27,15 @@ pub struct BenchOpts {
     pub iters: usize,
 }
 
+impl BenchOpts {
+    /// Refuses empty sizes (no channel counts, or a 0 channel count, batch, height, width or
+    /// timed iterations).
+    pub fn validate(&self) -> Result<(), String> {
+        let bad = self.channels.is_empty() || self.channels.contains(&0) || [self.batch, self.height, self.width, self.iters].contains(&0);
+        if bad { Err("bench sizes must be > 0 (channels, batch, height, width, iters)".into()) } else { Ok(()) }
+    }
+}
+
 impl Default for BenchOpts {
     fn default() -> Self {
         Self { channels: vec![1, 2], batch: 32, height: 20, width: 23, warmup: 3, iters: 20 }

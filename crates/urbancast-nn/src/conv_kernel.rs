@@ -68,7 +68,7 @@ fn im2col(d: ConvDims, x: &[f32], relu: bool, p0: usize, rows: usize, cols: &mut
 }
 
 use crate::gemm_util::gemm1 as mm1;
-use crate::gemm_util::{add_into, ordered_fold};
+use crate::gemm_util::{Mat, add_into, ordered_fold};
 
 /// Channel count from which [`forward`] uses Winograd F(2x2, 3x3) instead of im2col.
 pub const WINOGRAD_MIN_CHANNELS: usize = 16;
@@ -107,7 +107,7 @@ pub fn forward_im2col(d: ConvDims, x: &[f32], weight: &[f32], bias: Option<&[f32
                     row.copy_from_slice(b);
                 }
             }
-            mm1(rows, d.cout, k, o, bias.is_some(), cols, k, 1, weight, d.cout, 1);
+            mm1(rows, d.cout, k, o, bias.is_some(), Mat::new(cols, k, 1), Mat::new(weight, d.cout, 1));
         },
     );
     out
@@ -188,7 +188,7 @@ pub fn backward(d: ConvDims, x: &[f32], weight: &[f32], relu: bool, dout: &[f32]
                 let g = chunk(ci);
                 let rows = g.len() / co;
                 im2col(d, x, relu, ci * PIX, rows, &mut cols);
-                mm1(k, co, rows, &mut dw, true, &cols, 1, k, g, co, 1);
+                mm1(k, co, rows, &mut dw, true, Mat::new(&cols, 1, k), Mat::new(g, co, 1));
                 add_cols(co, g, &mut db);
                 (cols, dw, db)
             },

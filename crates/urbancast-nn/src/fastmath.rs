@@ -59,15 +59,12 @@ pub fn has_avx2() -> bool {
 macro_rules! simd_fn {
     ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident : $ty:ty),* $(,)?) $body:block) => {
         $(#[$m])*
-        #[allow(clippy::too_many_arguments)]
         $vis fn $name($($arg: $ty),*) {
             #[inline(always)]
-            #[allow(clippy::too_many_arguments)]
             fn imp($($arg: $ty),*) $body
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx2,fma")]
-                #[allow(clippy::too_many_arguments)]
                 fn avx2($($arg: $ty),*) { imp($($arg),*) }
                 if $crate::fastmath::has_avx2() {
                     // SAFETY: AVX2 and FMA were detected at runtime.

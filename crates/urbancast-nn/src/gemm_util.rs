@@ -4,6 +4,24 @@
 
 use rayon::prelude::*;
 
+/// A strided matrix operand: element `(i, j)` is `data[i * rs + j * cs]`.
+#[derive(Clone, Copy)]
+pub struct Mat<'a> {
+    /// The elements.
+    pub data: &'a [f32],
+    /// Row stride.
+    pub rs: usize,
+    /// Column stride.
+    pub cs: usize,
+}
+
+impl<'a> Mat<'a> {
+    /// `data` with row stride `rs` and column stride `cs`.
+    pub fn new(data: &'a [f32], rs: usize, cs: usize) -> Self {
+        Mat { data, rs, cs }
+    }
+}
+
 /// Fixed number of groups of [`ordered_fold`].
 const GROUPS: usize = 4;
 
@@ -36,20 +54,9 @@ const K_BLOCK: usize = 4096;
 
 /// `dst[m,n] (+)= lhs[m,k] * rhs[k,n]`; operands given by (row stride, col stride); `dst` is
 /// row-major contiguous. Panics if an operand is too short for its strides.
-#[allow(clippy::too_many_arguments)]
-pub fn matmul(
-    m: usize,
-    n: usize,
-    k: usize,
-    dst: &mut [f32],
-    accumulate: bool,
-    lhs: &[f32],
-    lhs_rs: usize,
-    lhs_cs: usize,
-    rhs: &[f32],
-    rhs_rs: usize,
-    rhs_cs: usize,
-) {
+pub fn matmul(m: usize, n: usize, k: usize, dst: &mut [f32], accumulate: bool, lhs: Mat<'_>, rhs: Mat<'_>) {
+    let Mat { data: lhs, rs: lhs_rs, cs: lhs_cs } = lhs;
+    let Mat { data: rhs, rs: rhs_rs, cs: rhs_cs } = rhs;
     if m == 0 || n == 0 {
         return;
     }
@@ -67,7 +74,7 @@ pub fn matmul(
         dst[..m * n].par_chunks_mut(ROW_BLOCK * n).enumerate().for_each(|(bi, d)| {
             let rows = d.len() / n;
             let l = &lhs[bi * ROW_BLOCK * lhs_rs..];
-            gemm1(rows, n, k, d, accumulate, l, lhs_rs, lhs_cs, rhs, rhs_rs, rhs_cs);
+            gemm1(rows, n, k, d, accumulate, Mat::new(l, lhs_rs, lhs_cs), Mat::new(rhs, rhs_rs, rhs_cs));
         });
     } else if threads > 1 && k >= 2 * K_BLOCK && m * n <= 1 << 20 {
         let parts = k.div_ceil(K_BLOCK);
@@ -79,7 +86,7 @@ pub fn matmul(
                 let kk = K_BLOCK.min(k - k0);
                 let l = &lhs[k0 * lhs_cs..];
                 let r = &rhs[k0 * rhs_rs..];
-                gemm1(m, n, kk, &mut acc, true, l, lhs_rs, lhs_cs, r, rhs_rs, rhs_cs);
+                gemm1(m, n, kk, &mut acc, true, Mat::new(l, lhs_rs, lhs_cs), Mat::new(r, rhs_rs, rhs_cs));
                 acc
             },
             add_into,
@@ -92,25 +99,14 @@ pub fn matmul(
     } else {
         let par = if m * n * k >= 1 << 21 { gemm::Parallelism::Rayon(0) } else { gemm::Parallelism::None };
         // SAFETY: bounds checked above.
-        unsafe { raw(m, n, k, dst, accumulate, lhs, lhs_rs, lhs_cs, rhs, rhs_rs, rhs_cs, par) }
+        unsafe { raw([m, n, k], dst, accumulate, Mat::new(lhs, lhs_rs, lhs_cs), Mat::new(rhs, rhs_rs, rhs_cs), par) }
     }
 }
 
 /// Single-threaded `matmul` (for callers that parallelise themselves).
-#[allow(clippy::too_many_arguments)]
-pub fn gemm1(
-    m: usize,
-    n: usize,
-    k: usize,
-    dst: &mut [f32],
-    accumulate: bool,
-    lhs: &[f32],
-    lhs_rs: usize,
-    lhs_cs: usize,
-    rhs: &[f32],
-    rhs_rs: usize,
-    rhs_cs: usize,
-) {
+pub fn gemm1(m: usize, n: usize, k: usize, dst: &mut [f32], accumulate: bool, lhs: Mat<'_>, rhs: Mat<'_>) {
+    let Mat { data: lhs, rs: lhs_rs, cs: lhs_cs } = lhs;
+    let Mat { data: rhs, rs: rhs_rs, cs: rhs_cs } = rhs;
     if m == 0 || n == 0 || k == 0 {
         if !accumulate && m * n > 0 {
             dst[..m * n].fill(0.0);
@@ -121,24 +117,12 @@ pub fn gemm1(
     assert!(lhs.len() > (m - 1) * lhs_rs + (k - 1) * lhs_cs);
     assert!(rhs.len() > (k - 1) * rhs_rs + (n - 1) * rhs_cs);
     // SAFETY: bounds checked above.
-    unsafe { raw(m, n, k, dst, accumulate, lhs, lhs_rs, lhs_cs, rhs, rhs_rs, rhs_cs, gemm::Parallelism::None) }
+    unsafe { raw([m, n, k], dst, accumulate, Mat::new(lhs, lhs_rs, lhs_cs), Mat::new(rhs, rhs_rs, rhs_cs), gemm::Parallelism::None) }
 }
 
-#[allow(clippy::too_many_arguments)]
-unsafe fn raw(
-    m: usize,
-    n: usize,
-    k: usize,
-    dst: &mut [f32],
-    accumulate: bool,
-    lhs: &[f32],
-    lhs_rs: usize,
-    lhs_cs: usize,
-    rhs: &[f32],
-    rhs_rs: usize,
-    rhs_cs: usize,
-    par: gemm::Parallelism,
-) {
+unsafe fn raw([m, n, k]: [usize; 3], dst: &mut [f32], accumulate: bool, lhs: Mat<'_>, rhs: Mat<'_>, par: gemm::Parallelism) {
+    let Mat { data: lhs, rs: lhs_rs, cs: lhs_cs } = lhs;
+    let Mat { data: rhs, rs: rhs_rs, cs: rhs_cs } = rhs;
     // SAFETY: the caller checked the operand bounds.
     unsafe {
         gemm::gemm(

@@ -37,7 +37,7 @@ fn st(dst: &mut [f32], j: usize, w: usize, src: &[f32; LANES]) {
     }
 }
 
-use crate::gemm_util::matmul as mm;
+use crate::gemm_util::{Mat, matmul as mm};
 
 /// Problem dimensions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,7 +154,6 @@ simd_fn! {
 }
 
 /// One step of element-wise work over all rows, in parallel row blocks.
-#[allow(clippy::too_many_arguments)]
 fn cell_step(h: usize, pre: &mut [f32], b: &[f32], c_prev: &[f32], c_out: &mut [f32], tc_out: &mut [f32], h_out: &mut [f32]) {
     let g = 4 * h;
     pre.par_chunks_mut(ROWS * g)
@@ -179,7 +178,7 @@ pub fn forward(d: Dims, x: &[f32], w_ih: &[f32], w_hh: &[f32], b: &[f32], train:
         let mut s = Saved { acts: vec![0.0; t * n * g], cs: vec![0.0; t * n * h], tcs: vec![0.0; t * n * h], hs: vec![0.0; t * n * h] };
         let zeros = vec![0.0f32; n * h];
         // all input projections at once
-        mm(t * n, g, f, &mut s.acts, false, x, f, 1, w_ih, g, 1);
+        mm(t * n, g, f, &mut s.acts, false, Mat::new(x, f, 1), Mat::new(w_ih, g, 1));
         for step in 0..t {
             let (hs_prev, hs_cur) = s.hs.split_at_mut(step * n * h);
             let hs_cur = &mut hs_cur[..n * h];
@@ -189,7 +188,7 @@ pub fn forward(d: Dims, x: &[f32], w_ih: &[f32], w_hh: &[f32], b: &[f32], train:
             let pre = &mut s.acts[step * n * g..(step + 1) * n * g];
             let c_prev = if step > 0 {
                 let hp = &hs_prev[(step - 1) * n * h..];
-                mm(n, g, h, pre, true, hp, h, 1, w_hh, g, 1);
+                mm(n, g, h, pre, true, Mat::new(hp, h, 1), Mat::new(w_hh, g, 1));
                 &cs_prev[(step - 1) * n * h..]
             } else {
                 &zeros[..]
@@ -206,9 +205,9 @@ pub fn forward(d: Dims, x: &[f32], w_ih: &[f32], w_hh: &[f32], b: &[f32], train:
         let mut c_b = vec![0.0; n * h];
         for step in 0..t {
             let xt = &x[step * n * f..(step + 1) * n * f];
-            mm(n, g, f, &mut pre, false, xt, f, 1, w_ih, g, 1);
+            mm(n, g, f, &mut pre, false, Mat::new(xt, f, 1), Mat::new(w_ih, g, 1));
             if step > 0 {
-                mm(n, g, h, &mut pre, true, &hs, h, 1, w_hh, g, 1);
+                mm(n, g, h, &mut pre, true, Mat::new(&hs, h, 1), Mat::new(w_hh, g, 1));
             }
             // c_b holds zeros at step 0
             let (c_prev, c_cur) = if step % 2 == 0 { (&c_b, &mut c_a) } else { (&c_a, &mut c_b) };
@@ -331,19 +330,19 @@ pub fn backward(d: Dims, x: &[f32], w_ih: &[f32], w_hh: &[f32], s: &Saved, dh_la
             .for_each(|(((((dgr, dcr), a), tc), cp), dhr)| cell_back_rows(h, a, tc, cp, dhr, dcr, dgr));
         if step > 0 {
             // dh_{t-1} = dgates_t * w_hh^T
-            mm(n, h, g, &mut dh, false, dg_t, g, 1, w_hh, 1, g);
+            mm(n, h, g, &mut dh, false, Mat::new(dg_t, g, 1), Mat::new(w_hh, 1, g));
         }
     }
     // dx = dgates * w_ih^T : [T*N, G] x [G, F]
     let mut dx = vec![0.0f32; t * n * f];
-    mm(t * n, f, g, &mut dx, false, &dgates, g, 1, w_ih, 1, g);
+    mm(t * n, f, g, &mut dx, false, Mat::new(&dgates, g, 1), Mat::new(w_ih, 1, g));
     // dw_ih = x^T * dgates : [F, T*N] x [T*N, G]
     let mut dw_ih = vec![0.0f32; f * g];
-    mm(f, g, t * n, &mut dw_ih, false, x, 1, f, &dgates, g, 1);
+    mm(f, g, t * n, &mut dw_ih, false, Mat::new(x, 1, f), Mat::new(&dgates, g, 1));
     // dw_hh = sum_{t>=1} h_{t-1}^T * dgates_t : [H, (T-1)N] x [(T-1)N, G]
     let mut dw_hh = vec![0.0f32; h * g];
     if t > 1 {
-        mm(h, g, (t - 1) * n, &mut dw_hh, false, &s.hs, 1, h, &dgates[n * g..], g, 1);
+        mm(h, g, (t - 1) * n, &mut dw_hh, false, Mat::new(&s.hs, 1, h), Mat::new(&dgates[n * g..], g, 1));
     }
     // db = column sums of dgates
     // Partial sums per chunk, added in chunk order (deterministic whatever the scheduling).

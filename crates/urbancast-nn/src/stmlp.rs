@@ -20,10 +20,13 @@ const KEY_CONFIG: &str = "urbancast.stmlp.config";
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StMlpConfig {
+    /// Nodes `N` (sensors or zones).
     pub num_nodes: usize,
     /// Target channels `C` (inputs and outputs).
     pub channels: usize,
+    /// Input steps `T` of a window.
     pub seq_len: usize,
+    /// Output steps `H` predicted at once.
     pub horizon: usize,
     /// Time-of-day slots per day (e.g. 288 at 5 minutes).
     pub steps_per_day: usize,
@@ -37,6 +40,7 @@ pub struct StMlpConfig {
     pub dow_dim: usize,
     /// Residual MLP layers.
     pub layers: usize,
+    /// Dropout probability inside the MLP layers during training.
     pub dropout: f64,
 }
 
@@ -131,6 +135,7 @@ pub struct StMlpOut {
 }
 
 impl StMlp {
+    /// The hyper-parameters the model was built with.
     pub fn config(&self) -> &StMlpConfig {
         &self.config
     }

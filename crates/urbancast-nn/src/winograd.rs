@@ -8,7 +8,7 @@
 use rayon::prelude::*;
 
 use crate::conv_kernel::ConvDims;
-use crate::gemm_util::gemm1;
+use crate::gemm_util::{Mat, gemm1};
 
 /// Tiles per chunk.
 const TILES: usize = 256;
@@ -248,7 +248,7 @@ pub fn forward(d: ConvDims, x: &[f32], weight: &[f32], bias: Option<&[f32]>, rel
                 let vp = &v[p * nt * d.cin..(p + 1) * nt * d.cin];
                 let up = &u[p * d.cin * d.cout..(p + 1) * d.cin * d.cout];
                 let mp = &mut m[p * nt * d.cout..(p + 1) * nt * d.cout];
-                gemm1(nt, d.cout, d.cin, mp, false, vp, d.cin, 1, up, d.cout, 1);
+                gemm1(nt, d.cout, d.cin, mp, false, Mat::new(vp, d.cin, 1), Mat::new(up, d.cout, 1));
             }
             output_chunk(d, m, bias, t0, nt, row_start(r0) * d.w, o);
         },
@@ -336,7 +336,7 @@ pub fn weight_grad(d: ConvDims, x: &[f32], relu: bool, dout: &[f32]) -> Vec<f32>
                 let vp = &v[p * nt * ci_n..(p + 1) * nt * ci_n];
                 let zp = &z[p * nt * co_n..(p + 1) * nt * co_n];
                 let dp = &mut du[p * ci_n * co_n..(p + 1) * ci_n * co_n];
-                gemm1(ci_n, co_n, nt, dp, true, vp, 1, ci_n, zp, co_n, 1);
+                gemm1(ci_n, co_n, nt, dp, true, Mat::new(vp, 1, ci_n), Mat::new(zp, co_n, 1));
             }
             (v, z, du)
         },

@@ -6,6 +6,7 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use urbancast_nn::mtgnn::{mix_hop, normalize_with_self_loops};
 use urbancast_nn::{MtgnnConfig, load_mtgnn, save_mtgnn};
+use urbancast_train::{OptimConfig, Stepper};
 
 /// The burn-flex RNG is process-global: tests that seed or draw random tensors run one at a time.
 static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -179,14 +180,14 @@ fn adam_reduces_mse() {
     let x = rand4([4, 12, 4, 2], &dev);
     let y = Tensor::<4>::random([4, 3, 4, 1], Distribution::Uniform(0.0, 1.0), &dev);
     let adj = ring_adj(4, &dev);
-    let mut optim = AdamConfig::new().init();
+    let mut stepper = Stepper::new(&OptimConfig::adam(0.0), 0.0);
     let mut losses: Vec<f32> = vec![];
     for _ in 0..15 {
         let pred = model.forward(x.clone(), adj.clone()).pred;
         let loss = (pred - y.clone()).powi_scalar(2).mean();
-        losses.push(loss.clone().into_scalar());
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optim.step(1e-2, model, grads);
+        let (m, info) = stepper.step(model, loss, 1e-2, &|| "mtgnn test".into()).unwrap();
+        model = m;
+        losses.push(info.loss as f32);
     }
     assert!(losses.last().unwrap() < &(losses[0] * 0.5), "{losses:?}");
     // the node embeddings are trained

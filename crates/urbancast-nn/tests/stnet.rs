@@ -1,9 +1,9 @@
 //! Fast ST-net tests (tiny shapes).
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use urbancast_nn::{NnError, Space, SpatialKind, StNetConfig, fused_lstm, load_stnet, normalized_adjacency, reference_lstm, save_stnet};
+use urbancast_train::{OptimConfig, Stepper};
 
 fn tiny(channels: usize) -> StNetConfig {
     StNetConfig { channels, lags: 3, conv_channels: 8, res_units: 2, hidden: 6, head_hidden: 5 }
@@ -113,14 +113,14 @@ fn training_loss_falls() {
             }
         }
         let y = Tensor::<3>::from_data(TensorData::new(yv, [4, 9, 2]), &dev);
-        let mut optim = AdamConfig::new().init();
+        let mut stepper = Stepper::new(&OptimConfig::adam(0.0), 0.0);
         let mut losses = vec![];
         for _ in 0..30 {
             let out = model.forward(x.clone(), &space).unwrap();
             let loss = (out.pred - y.clone()).powi_scalar(2).mean();
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(1e-2, model, grads);
-            losses.push(loss.into_scalar::<f32>());
+            let (m, info) = stepper.step(model, loss, 1e-2, &|| "stnet test".into()).unwrap();
+            model = m;
+            losses.push(info.loss as f32);
         }
         let (first, last) = (losses[0], *losses.last().unwrap());
         assert!(last < 0.3 * first, "{kind:?}: loss {first} -> {last}: {losses:?}");

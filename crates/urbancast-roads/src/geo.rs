@@ -49,12 +49,15 @@ pub fn polyline_length_m(line: &[LonLat]) -> f64 {
 /// queries and point-to-segment distances need.
 #[derive(Debug, Clone, Copy)]
 pub struct LocalProjection {
+    /// The `[lon, lat]` point (degrees) that projects to `[0, 0]`; its latitude sets the
+    /// east–west scale.
     pub origin: LonLat,
     m_per_deg_lon: f64,
     m_per_deg_lat: f64,
 }
 
 impl LocalProjection {
+    /// The projection centred on `origin` (`[lon, lat]` in degrees).
     pub fn new(origin: LonLat) -> Self {
         let m_per_deg_lat = EARTH_RADIUS_M.to_radians();
         let m_per_deg_lon = m_per_deg_lat * origin[1].to_radians().cos();
@@ -64,6 +67,7 @@ impl LocalProjection {
     pub fn to_xy(&self, p: LonLat) -> [f64; 2] {
         [(p[0] - self.origin[0]) * self.m_per_deg_lon, (p[1] - self.origin[1]) * self.m_per_deg_lat]
     }
+    /// Inverse of [`LocalProjection::to_xy`]: `[x east, y north]` in metres back to `[lon, lat]`.
     pub fn to_lonlat(&self, xy: [f64; 2]) -> LonLat {
         [self.origin[0] + xy[0] / self.m_per_deg_lon, self.origin[1] + xy[1] / self.m_per_deg_lat]
     }

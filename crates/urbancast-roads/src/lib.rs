@@ -11,6 +11,7 @@ pub mod outliers;
 pub mod path;
 pub mod readers;
 pub mod spatial;
+pub mod summary;
 pub mod synthetic_city;
 pub mod traj;
 pub mod zones;

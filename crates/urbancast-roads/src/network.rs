@@ -20,13 +20,16 @@ pub struct RoadSpec {
     pub length_m: Option<f64>,
     /// Road class (OSM `highway`), `None` for unknown.
     pub class: Option<String>,
+    /// Number of lanes (OSM `lanes`), `None` when unknown.
     pub lanes: Option<u32>,
     /// Speed limit in km/h when the source gives one.
     pub maxspeed_kmh: Option<f64>,
+    /// Whether the road is one-way (OSM `oneway`), `None` when unknown.
     pub oneway: Option<bool>,
     /// Junction ids at both ends when the source has a node table (OSM): used to derive
     /// successors and the undirected view.
     pub start_node: Option<u64>,
+    /// Junction id at the end of the road (see `start_node`).
     pub end_node: Option<u64>,
 }
 
@@ -50,27 +53,38 @@ impl RoadSpec {
 /// One directed road segment of a [`RoadNetwork`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Road {
+    /// The user's road id (see [`RoadSpec::id`]).
     pub id: u64,
+    /// Polyline as `[lon, lat]` points in degrees, in driving direction, at least two.
     pub polyline: Vec<LonLat>,
+    /// Length in metres: the source's value, else the haversine length of the polyline.
     pub length_m: f64,
     /// Index into [`RoadNetwork::classes`].
     pub class: u16,
+    /// Number of lanes, `None` when unknown.
     pub lanes: Option<u32>,
+    /// Speed limit in km/h, `None` when unknown.
     pub maxspeed_kmh: Option<f64>,
+    /// Whether the road is one-way, `None` when unknown.
     pub oneway: Option<bool>,
     /// Mean of the polyline's vertices (the "road centroid" of the HOSER evaluation).
     pub centroid: LonLat,
-    /// Bearing (degrees from north) of the first and of the last polyline segment.
+    /// Bearing of the first polyline segment, degrees clockwise from north in [0, 360).
     pub start_heading: f64,
+    /// Bearing of the last polyline segment, degrees clockwise from north in [0, 360).
     pub end_heading: f64,
+    /// Junction id at the start of the road, when the source has one.
     pub start_node: Option<u64>,
+    /// Junction id at the end of the road, when the source has one.
     pub end_node: Option<u64>,
 }
 
 impl Road {
+    /// First polyline point, `[lon, lat]` in degrees.
     pub fn start(&self) -> LonLat {
         self.polyline[0]
     }
+    /// Last polyline point, `[lon, lat]` in degrees.
     pub fn end(&self) -> LonLat {
         *self.polyline.last().expect("polyline has at least two points")
     }
@@ -80,7 +94,9 @@ impl Road {
 /// user's ids are kept in [`Road::id`] and looked up with [`RoadNetwork::index_of`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RoadNetwork {
+    /// Name of the network, used in error messages.
     pub name: String,
+    /// The roads, addressed by index `0..len()`.
     pub roads: Vec<Road>,
     /// `successors[i]`: indices of the roads that may follow road `i`.
     pub successors: Vec<Vec<u32>>,
@@ -97,6 +113,7 @@ pub enum UTurns {
     Forbid,
     /// Allow it only when it is the only way on (dead ends): the OSM default.
     OnlyIfDeadEnd,
+    /// Always allow it.
     Allow,
 }
 
@@ -227,9 +244,11 @@ impl RoadNetwork {
         self.index = self.roads.iter().enumerate().map(|(i, r)| (r.id, i as u32)).collect();
     }
 
+    /// Number of roads.
     pub fn len(&self) -> usize {
         self.roads.len()
     }
+    /// Whether the network has no roads (never true for a built network).
     pub fn is_empty(&self) -> bool {
         self.roads.is_empty()
     }
@@ -242,10 +261,12 @@ impl RoadNetwork {
             .ok_or_else(|| RoadError::UnknownRoad { id, context: format!(" (network `{}` has {} roads)", self.name, self.roads.len()) })
     }
 
+    /// The road at index `i` (panics when out of range).
     pub fn road(&self, i: usize) -> &Road {
         &self.roads[i]
     }
 
+    /// Indices of the roads that may follow road `i` (`successors[i]`; panics when out of range).
     pub fn successors(&self, i: usize) -> &[u32] {
         &self.successors[i]
     }

@@ -127,6 +127,7 @@ pub struct OutlierConfig {
     /// Waypoint directions tried before the plain shortest path (default 4; a detour has
     /// only its two sides unless its run starts and ends at the same place).
     pub attempts: usize,
+    /// Seed of the RNGs: trajectory `i` uses one seeded from `(seed, i)` (default 0).
     pub seed: u64,
 }
 
@@ -183,7 +184,9 @@ pub enum SkipReason {
 /// One trajectory of the mixed set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LabelledTrajectory {
+    /// The trajectory: a normal one as given, or an outlier made from it.
     pub traj: Trajectory,
+    /// Whether it is a synthetic outlier.
     pub outlier: bool,
     /// The kind, for outliers.
     pub kind: Option<OutlierKind>,
@@ -198,21 +201,28 @@ pub struct OutlierSummary {
     pub input: usize,
     /// Drawn to become outliers (probability `ratio` each).
     pub selected: usize,
+    /// Outliers made as [`OutlierKind::Detour`].
     pub detours: usize,
+    /// Outliers made as [`OutlierKind::RouteSwitch`].
     pub route_switches: usize,
-    /// Selected but skipped (kept as normal), by reason.
+    /// Selected but skipped (kept as normal): [`SkipReason::TooShort`].
     pub skipped_too_short: usize,
+    /// Selected but skipped (kept as normal): [`SkipReason::Invalid`].
     pub skipped_invalid: usize,
+    /// Selected but skipped (kept as normal): [`SkipReason::NoAlternative`].
     pub skipped_no_alternative: usize,
-    /// Trajectories in the mixed set, and how many are outliers.
+    /// Trajectories in the mixed set (normals, outliers and kept originals).
     pub output: usize,
+    /// Outliers in the mixed set (`detours + route_switches`).
     pub outliers: usize,
 }
 
 /// The mixed set, in input order (an outlier follows its original when `keep_originals`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutlierSet {
+    /// The labelled trajectories, in input order.
     pub items: Vec<LabelledTrajectory>,
+    /// Counts of the run.
     pub summary: OutlierSummary,
 }
 

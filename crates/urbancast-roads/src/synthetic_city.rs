@@ -38,6 +38,7 @@ pub struct SyntheticCityConfig {
     pub local_per_block: usize,
     /// South-west corner `[lon, lat]` (default `[116.30, 39.90]`, Beijing).
     pub origin: LonLat,
+    /// Seed of the junction jitter and of the local streets dropped (default 0).
     pub seed: u64,
     /// Share of local street segments removed at random (default 0.1).
     pub drop_local: f64,

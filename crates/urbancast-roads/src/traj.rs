@@ -12,7 +12,10 @@ pub struct Trajectory {
     pub id: Option<String>,
     /// Driver or user (HOSER `user_id`).
     pub driver: Option<String>,
+    /// User road ids entered, in order (at least one).
     pub roads: Vec<u64>,
+    /// Unix seconds (UTC) at which each road of `roads` was entered; same length,
+    /// non-decreasing.
     pub times: Vec<i64>,
 }
 
@@ -24,6 +27,8 @@ impl Trajectory {
         Ok(t)
     }
 
+    /// Checks the invariants of [`Trajectory::new`]: at least one road, as many times as
+    /// roads, times non-decreasing. The error names the trajectory id.
     pub fn validate(&self) -> Result<()> {
         let name = self.id.as_deref().unwrap_or("?");
         if self.roads.is_empty() {
@@ -43,18 +48,23 @@ impl Trajectory {
         Ok(())
     }
 
+    /// Number of roads.
     pub fn len(&self) -> usize {
         self.roads.len()
     }
+    /// Whether there are no roads (never true for a valid trajectory).
     pub fn is_empty(&self) -> bool {
         self.roads.is_empty()
     }
+    /// Id of the first road (panics when empty).
     pub fn origin(&self) -> u64 {
         self.roads[0]
     }
+    /// Id of the last road (panics when empty).
     pub fn destination(&self) -> u64 {
         *self.roads.last().unwrap()
     }
+    /// Unix seconds (UTC) at which the first road was entered (panics when empty).
     pub fn start_time(&self) -> i64 {
         self.times[0]
     }
@@ -76,7 +86,10 @@ pub struct GpsPoint {
 /// A raw GPS track (not map-matched).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GpsTrack {
+    /// Track identifier (from the file, or made up by the reader).
     pub id: String,
+    /// Driver, user or vehicle, when the source has one.
     pub driver: Option<String>,
+    /// The fixes, in time order as read.
     pub points: Vec<GpsPoint>,
 }

@@ -17,12 +17,17 @@ use crate::model::{Hoser, HoserConfig, load_hoser, read_hoser_config, save_hoser
 /// (e.g. synthetic cities of different seeds) differ.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NetworkFingerprint {
+    /// The network's name ([`RoadNetwork::name`]).
     pub name: String,
+    /// Number of roads.
     pub roads: usize,
+    /// FNV-1a hash of the road ids, centroids (rounded to 1e-6°) and successor lists, in
+    /// road index order.
     pub id_checksum: u64,
 }
 
 impl NetworkFingerprint {
+    /// The fingerprint of `net`.
     pub fn of(net: &RoadNetwork) -> Self {
         // FNV-1a over ids, rounded centroids and successors in index order.
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -67,7 +72,9 @@ impl NetworkFingerprint {
 /// What `meta.json` holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BundleMeta {
+    /// The network the model was trained on.
     pub network: NetworkFingerprint,
+    /// Normalisation of the `ln(1 + Δt)` travel-time targets, fitted on the training samples.
     pub time_norm: TimeNorm,
     /// Free-form facts about the training run (seed, epochs, data files, best accuracy, ...).
     pub training: serde_json::Value,
@@ -75,12 +82,17 @@ pub struct BundleMeta {
 
 /// A loaded generator.
 pub struct Bundle {
+    /// The generator with its trained weights.
     pub model: Hoser,
+    /// Its hyper-parameters, as stored in `model.bpk`.
     pub config: HoserConfig,
+    /// The road context it was trained with (`context.json`).
     pub ctx: RoadContext,
+    /// The contents of `meta.json`.
     pub meta: BundleMeta,
 }
 
+/// The weights file of the bundle folder `dir` (`dir/model.bpk`).
 pub fn model_path(dir: &Path) -> PathBuf {
     dir.join("model.bpk")
 }

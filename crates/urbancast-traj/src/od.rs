@@ -51,10 +51,13 @@ impl fmt::Display for OdSource {
 /// A generation request in the user's road ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OdSample {
+    /// Road id (the user's, not an index) the route starts on.
     pub origin: u64,
+    /// Road id the route should end on.
     pub dest: u64,
     /// Unix seconds (UTC) at which the origin is entered.
     pub start_time: i64,
+    /// Where the request came from (for error messages and reports).
     pub source: OdSource,
 }
 

@@ -27,7 +27,7 @@ use urbancast_roads::RoadNetwork;
 
 use crate::data::{GraphTensors, RoadContext, TimeNorm, candidate_features, is_weekend, minute_of_day};
 use crate::generate::{Query, StepScorer, Token};
-use crate::model::{DecodeCache, Hoser, RoadEmb};
+use crate::model::{DecodeCache, Hoser, RoadEmb, StepTokens};
 
 /// The HOSER generator as a [`StepScorer`] (see the module docs).
 pub struct HoserScorer<'a> {
@@ -55,6 +55,7 @@ impl HoserState {
     pub fn len(&self) -> usize {
         self.start.len()
     }
+    /// True when there is no row left.
     pub fn is_empty(&self) -> bool {
         self.start.is_empty()
     }
@@ -96,12 +97,16 @@ impl<'a> HoserScorer<'a> {
     pub fn encode_secs(&self) -> f64 {
         self.encode_secs
     }
+    /// The model scoring the steps (an inference copy when the given one was on an autodiff
+    /// device).
     pub fn model(&self) -> &Hoser {
         &self.model
     }
+    /// The road and zone embeddings, encoded once by [`HoserScorer::new`].
     pub fn emb(&self) -> &RoadEmb {
         &self.emb
     }
+    /// The plain (non-autodiff) device all inputs go to.
     pub fn device(&self) -> &Device {
         &self.device
     }
@@ -125,15 +130,14 @@ impl<'a> HoserScorer<'a> {
             lonlat.extend([c[0] as f32, c[1] as f32]);
         }
         let d = &self.device;
-        let (h, cache) = self.model.step(
-            &self.emb,
-            cache,
-            int(roads, [n], d),
-            float(minute, [n], d),
-            float(weekend, [n], d),
-            float(lonlat, [n, 2], d),
-            float(secs, [n], d),
-        );
+        let tokens = StepTokens {
+            road: int(roads, [n], d),
+            minute: float(minute, [n], d),
+            weekend: float(weekend, [n], d),
+            lonlat: float(lonlat, [n, 2], d),
+            secs: float(secs, [n], d),
+        };
+        let (h, cache) = self.model.step(&self.emb, cache, tokens);
         (Some(h), cache)
     }
 }

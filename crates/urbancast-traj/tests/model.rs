@@ -48,15 +48,14 @@ fn output_shapes() {
     let (correct, total) = model.next_step_accuracy(&out, &t.target, &t.valid);
     assert_eq!(total, 12);
     assert!(correct <= total);
-    let (hs, cache) = model.step(
-        &emb,
-        model.begin(3),
-        it(vec![1, 2, 3], [3], &d),
-        ft(vec![10.0; 3], [3], &d),
-        ft(vec![0.0; 3], [3], &d),
-        ft(vec![10.7, 69.6, 10.8, 69.7, 10.9, 69.8], [3, 2], &d),
-        ft(vec![0.0; 3], [3], &d),
-    );
+    let tokens = urbancast_traj::model::StepTokens {
+        road: it(vec![1, 2, 3], [3], &d),
+        minute: ft(vec![10.0; 3], [3], &d),
+        weekend: ft(vec![0.0; 3], [3], &d),
+        lonlat: ft(vec![10.7, 69.6, 10.8, 69.7, 10.9, 69.8], [3, 2], &d),
+        secs: ft(vec![0.0; 3], [3], &d),
+    };
+    let (hs, cache) = model.step(&emb, model.begin(3), tokens);
     assert_eq!(hs.dims(), [3, 48]);
     assert_eq!((cache.len, cache.kv.len()), (1, 2));
     assert_eq!(cache.kv[0].0.dims(), [3, 2, 1, 24]);

@@ -7,6 +7,7 @@ use urbancast_nn::Space;
 
 /// A prepared city on a device, ready to be batched.
 pub struct Task<'a> {
+    /// The prepared (scaled) city the batches are cut from.
     pub prep: &'a Prepared,
     /// Spatial context on the training device.
     pub space: Space,
@@ -14,12 +15,17 @@ pub struct Task<'a> {
     pub eval_space: Space,
     /// Active-region mask `[1, R, 1]` (1 = active).
     pub mask: Tensor<3>,
+    /// Number of active regions (the denominator of [`masked_mse`]).
     pub n_active: usize,
+    /// Training device (usually autodiff): where [`Task::batch`] puts its tensors.
     pub device: Device,
+    /// `device` without autodiff, for inference ([`Task::eval_inputs`]).
     pub eval_device: Device,
 }
 
 impl<'a> Task<'a> {
+    /// Builds the spatial context (grid shape or normalised graph) and the active-region mask of
+    /// `prep`'s city on `device` and on its non-autodiff version.
     pub fn new(prep: &'a Prepared, device: &Device) -> Task<'a> {
         let city = &prep.city;
         let r = city.num_regions();

@@ -7,18 +7,31 @@ use serde::{Deserialize, Serialize};
 use urbancast_data::Channel;
 use urbancast_nn::{SpatialKind, StNet, StNetConfig};
 
+/// File name of the model weights (burnpack) inside a checkpoint folder.
 pub const WEIGHTS_FILE: &str = "model.bpk";
+/// File name of the [`Meta`] JSON inside a checkpoint folder.
 pub const META_FILE: &str = "meta.json";
 
+/// What a checkpoint's weights need to be used on a new city (`meta.json`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Meta {
+    /// ST-net architecture; must match the stored weights.
     pub model: StNetConfig,
+    /// Spatial block: grid convolutions or graph convolutions.
     pub kind: SpatialKind,
+    /// Flow channels the model reads and predicts, in order (a city is reduced to these).
     pub channels: Vec<Channel>,
+    /// Minutes per time step the model was trained at (a city is resampled to it).
     pub interval_min: u32,
+    /// Scaler quantile of the training protocol (see `Protocol::percentile`), reused to scale
+    /// new data the same way.
     pub percentile: f64,
+    /// Name of the method that produced the weights (e.g. `fine-tune`).
     pub method: String,
+    /// Cities whose data trained the model: the sources if pre-trained, then the target if
+    /// trained on it.
     pub trained_on: Vec<String>,
+    /// Random seed of the run.
     pub seed: u64,
 }
 

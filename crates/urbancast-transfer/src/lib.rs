@@ -21,5 +21,5 @@ pub mod train;
 mod validate;
 
 pub use method::Method;
-pub use runner::{Experiment, RunOutput, Settings};
+pub use runner::{Experiment, RunOutput, RunPlan, Settings};
 pub use train::TrainConfig;

@@ -4,6 +4,7 @@ use std::str::FromStr;
 
 use crate::stbat::Variant;
 
+/// A transfer method, named on the command line and in results by [`Method::name`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Method {
     /// Train the ST-net on the target's few days only.
@@ -26,6 +27,8 @@ impl Method {
     pub const ABLATIONS: [Method; 4] =
         [Method::Stbat(Variant::NoPoi), Method::Stbat(Variant::NoFdp), Method::Stbat(Variant::NoSimdcl), Method::Stbat(Variant::NoWloss)];
 
+    /// Name in results and on the command line: `target-only`, `fine-tune`, `zero-shot`, `ha`,
+    /// `stbat`, `stbat-no-poi`, ...
     pub fn name(&self) -> &'static str {
         match self {
             Method::TargetOnly => "target-only",
@@ -39,6 +42,7 @@ impl Method {
     pub fn needs_target_data(&self) -> bool {
         matches!(self, Method::TargetOnly | Method::FineTune | Method::Ha)
     }
+    /// Whether the method pre-trains on the source cities (fine-tune, zero-shot, STBaT).
     pub fn needs_pretraining(&self) -> bool {
         matches!(self, Method::FineTune | Method::ZeroShot | Method::Stbat(_))
     }

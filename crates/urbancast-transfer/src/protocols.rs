@@ -3,13 +3,12 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use burn::tensor::Device;
 use urbancast_data::City;
 use urbancast_eval::{ResultRow, SummaryRow};
 
 use crate::method::Method;
 use crate::report::{sanitize, write_report};
-use crate::runner::{Experiment, RunOutput, Settings};
+use crate::runner::{Experiment, RunOutput, RunPlan};
 use crate::stbat::Variant;
 
 /// The methods of the STBaT paper's tables: target-only, fine-tune, zero-shot, STBaT and its
@@ -45,20 +44,12 @@ pub enum LooEvent<'a> {
     },
 }
 
-/// Each city in turn is the target of all the others: runs `methods` for every N in `days` and
-/// every seed, writes one report folder per target under `out` (named after the target, with
-/// its checkpoints inside when `settings` saves them), returns every result row.
-#[allow(clippy::too_many_arguments)]
-pub fn leave_one_out(
-    cities: &[City],
-    methods: &[Method],
-    days: &[usize],
-    seeds: &[u64],
-    settings: &Settings,
-    device: &Device,
-    out: &Path,
-    mut on: impl FnMut(LooEvent<'_>),
-) -> Result<Vec<ResultRow>> {
+/// Each city in turn is the target of all the others: runs `plan` (its methods for every N in
+/// its days and every seed, see [`Experiment::run`]), writes one report folder per target under
+/// `out` (named after the target, with its checkpoints inside when `plan.settings` saves them),
+/// returns every result row.
+pub fn leave_one_out(cities: &[City], plan: &RunPlan<'_>, out: &Path, mut on: impl FnMut(LooEvent<'_>)) -> Result<Vec<ResultRow>> {
+    let settings = plan.settings;
     let mut all: Vec<ResultRow> = vec![];
     for (i, target) in cities.iter().enumerate() {
         let sources: Vec<City> = cities.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, c)| c.clone()).collect();
@@ -72,7 +63,7 @@ pub fn leave_one_out(
         if s.train_dir.is_some() {
             s.train_dir = Some(dir.join("train"));
         }
-        let outputs: Vec<RunOutput> = exp.run(methods, days, seeds, &s, device, |o| on(LooEvent::Row(o)), |_| {})?;
+        let outputs: Vec<RunOutput> = exp.run(&RunPlan { settings: &s, ..*plan }, |o| on(LooEvent::Row(o)), |_| {})?;
         let srcs: Vec<&City> = exp.sources.iter().map(|p| &p.city).collect();
         let summary = write_report(&dir, &srcs, &exp.target.city, &outputs)?;
         let rows: Vec<ResultRow> = outputs.into_iter().map(|o| o.row).collect();

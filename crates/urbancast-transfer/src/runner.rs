@@ -1,5 +1,6 @@
 //! One runner for every method: any (sources, target, N days, seed) to a result row.
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -23,13 +24,17 @@ use urbancast_train::RunDir;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
+    /// Input lags, scaling and the train / validation / test split of the days.
     pub protocol: Protocol,
     /// Pre-training on the sources.
     pub pretrain: TrainConfig,
     /// Training on the target's few days (target-only and fine-tune).
     pub target_train: TrainConfig,
+    /// Feature maps of the ST-net's spatial block (default 64).
     pub conv_channels: usize,
+    /// Residual units in the spatial block (default 3).
     pub res_units: usize,
+    /// LSTM hidden size of the ST-net (default 128; the feature `z` is twice as wide).
     pub hidden: usize,
     /// Hidden width of the ST-net's prediction head for the plain methods (CrossTReS: 64;
     /// STBaT uses `stbat.head_hidden`, 256).
@@ -74,15 +79,36 @@ impl Settings {
 
 /// Source and target cities, already aligned (same channels in the same order, same interval).
 pub struct Experiment {
+    /// The source cities (pre-training data), scaled under the protocol.
     pub sources: Vec<Prepared>,
+    /// The target city (few-day training data and the test set), scaled under the protocol.
     pub target: Prepared,
+}
+
+/// What [`Experiment::run`] runs: every method for every N in `days` and every seed, under
+/// `settings` on `device`.
+#[derive(Clone, Copy)]
+pub struct RunPlan<'a> {
+    /// Methods to run, in order.
+    pub methods: &'a [Method],
+    /// Numbers N of target training days (0 = no target data).
+    pub days: &'a [usize],
+    /// Random seeds; each one repeats the whole grid of methods × days.
+    pub seeds: &'a [u64],
+    /// Model, training and protocol settings.
+    pub settings: &'a Settings,
+    /// Device to train and predict on (its autodiff version is used for training).
+    pub device: &'a Device,
 }
 
 /// One result row plus what reports need beyond it.
 pub struct RunOutput {
+    /// Method, cities, N days, seed, scores and timing of the run.
     pub row: ResultRow,
     /// RMSE per target region over the test set (NaN = inactive).
     pub region_rmse: Vec<f64>,
+    /// Log of the last training of the run (target training, else pre-training); `None` for
+    /// `ha`.
     pub log: Option<TrainLog>,
     /// STBaT pre-training report (densities and weights per source city, losses).
     pub stbat: Option<StbatOutcome>,
@@ -168,20 +194,12 @@ impl Experiment {
         }
     }
 
-    /// Runs `methods` for every N in `days` and every seed. Methods that cannot run (e.g.
-    /// target-only with N = 0) are skipped and reported through `on_skip`. `settings` are
-    /// checked first ([`Settings::validate`]): nothing is trained or written when one is out of
-    /// range.
-    pub fn run(
-        &self,
-        methods: &[Method],
-        days: &[usize],
-        seeds: &[u64],
-        settings: &Settings,
-        device: &Device,
-        mut on_row: impl FnMut(&RunOutput),
-        mut on_skip: impl FnMut(String),
-    ) -> Result<Vec<RunOutput>> {
+    /// Runs `plan.methods` for every N in `plan.days` and every seed of `plan.seeds`. Methods
+    /// that cannot run (e.g. target-only with N = 0) are skipped and reported through
+    /// `on_skip`. `plan.settings` are checked first ([`Settings::validate`]): nothing is trained
+    /// or written when one is out of range.
+    pub fn run(&self, plan: &RunPlan<'_>, mut on_row: impl FnMut(&RunOutput), mut on_skip: impl FnMut(String)) -> Result<Vec<RunOutput>> {
+        let RunPlan { methods, days, seeds, settings, device } = *plan;
         settings.validate()?;
         if methods.iter().any(|m| m.needs_pretraining()) && self.sources.is_empty() {
             bail!("fine-tune, zero-shot and STBaT need at least one source city");
@@ -220,7 +238,7 @@ impl Experiment {
                         _ => {
                             let base = match method.pretraining() {
                                 Some(key) => {
-                                    if !pretrained.contains_key(&key) {
+                                    if let Entry::Vacant(slot) = pretrained.entry(key) {
                                         let model = cfg.init_seeded(kind, &ad, seed);
                                         let train_s: Vec<Split> = source_tasks
                                             .iter()
@@ -252,7 +270,7 @@ impl Experiment {
                                             }
                                         };
                                         pretrained_now = t0.elapsed().as_secs_f64();
-                                        pretrained.insert(key, (done.0, done.1, pretrained_now, done.3));
+                                        slot.insert((done.0, done.1, pretrained_now, done.3));
                                     }
                                     let (m, l, secs, o) = &pretrained[&key];
                                     extra_secs = *secs;

@@ -15,7 +15,7 @@ use urbancast_transfer::stbat::{
     log_density, regional_stats, simdcl, simdcl_direct,
 };
 use urbancast_transfer::train::{GridData, Split, TrainConfig};
-use urbancast_transfer::{Experiment, Method, Settings};
+use urbancast_transfer::{Experiment, Method, RunPlan, Settings};
 
 fn tensor2(v: &[f32], shape: [usize; 2], device: &Device) -> Tensor<2> {
     Tensor::from_data(TensorData::new(v.to_vec(), shape), device)
@@ -223,15 +223,16 @@ fn one_alternation_changes_both_modules() {
 }
 
 fn tiny_settings() -> Settings {
-    let mut s = Settings::default();
-    s.protocol = Protocol { test_days: 2, val_days: 2, ..Protocol::default() };
-    s.conv_channels = 8;
-    s.res_units = 1;
-    s.hidden = 8;
-    s.pretrain = TrainConfig { max_epochs: 2, batch: 16, ..TrainConfig::default() };
-    s.target_train = TrainConfig { max_epochs: 2, batch: 16, ..TrainConfig::default() };
-    s.stbat = StbatConfig { riam_warmup: 20, riam_steps: 5, head_hidden: 16, proj_dim: 16, ..StbatConfig::default() };
-    s
+    Settings {
+        protocol: Protocol { test_days: 2, val_days: 2, ..Protocol::default() },
+        conv_channels: 8,
+        res_units: 1,
+        hidden: 8,
+        pretrain: TrainConfig { max_epochs: 2, batch: 16, ..TrainConfig::default() },
+        target_train: TrainConfig { max_epochs: 2, batch: 16, ..TrainConfig::default() },
+        stbat: StbatConfig { riam_warmup: 20, riam_steps: 5, head_hidden: 16, proj_dim: 16, ..StbatConfig::default() },
+        ..Settings::default()
+    }
 }
 
 #[test]
@@ -240,7 +241,13 @@ fn stbat_and_its_ablations_run_in_the_runner_and_reproduce() {
         let exp = Experiment::new(vec![tiny("metro", 1), tiny("coastal", 1)], tiny("suburb", 1), &tiny_settings().protocol).unwrap();
         let mut notes = vec![];
         let methods: Vec<Method> = [Method::Stbat(Variant::Full)].into_iter().chain(Method::ABLATIONS).collect();
-        let out = exp.run(&methods, &[1, 0], &[3], &tiny_settings(), &Device::flex(), |_| {}, |m| notes.push(m)).unwrap();
+        let out = exp
+            .run(
+                &RunPlan { methods: &methods, days: &[1, 0], seeds: &[3], settings: &tiny_settings(), device: &Device::flex() },
+                |_| {},
+                |m| notes.push(m),
+            )
+            .unwrap();
         (out, notes)
     };
     let (a, notes) = run();
@@ -275,7 +282,19 @@ fn a_source_without_poi_is_noticed_and_still_balanced() {
     without_poi.poi = None;
     let exp = Experiment::new(vec![tiny("metro", 1), without_poi], tiny("suburb", 1), &tiny_settings().protocol).unwrap();
     let mut notes = vec![];
-    let out = exp.run(&[Method::Stbat(Variant::Full)], &[0], &[2], &tiny_settings(), &Device::flex(), |_| {}, |m| notes.push(m)).unwrap();
+    let out = exp
+        .run(
+            &RunPlan {
+                methods: &[Method::Stbat(Variant::Full)],
+                days: &[0],
+                seeds: &[2],
+                settings: &tiny_settings(),
+                device: &Device::flex(),
+            },
+            |_| {},
+            |m| notes.push(m),
+        )
+        .unwrap();
     assert!(notes.iter().any(|n| n.contains("`coastal` has no POI")), "{notes:?}");
     let st = out[0].stbat.as_ref().unwrap();
     // the POI-less city gets its densities from the feature-distribution predictor alone

@@ -7,17 +7,18 @@ use urbancast_data::prep::{Prepared, Protocol};
 use urbancast_data::{Channel, City, Layout};
 use urbancast_transfer::batch::Task;
 use urbancast_transfer::train::{GridData, Split, TrainConfig, train};
-use urbancast_transfer::{Experiment, Method, Settings, checkpoint, ha, predict};
+use urbancast_transfer::{Experiment, Method, RunPlan, Settings, checkpoint, ha, predict};
 
 fn tiny_settings() -> Settings {
-    let mut s = Settings::default();
-    s.protocol = Protocol { test_days: 2, val_days: 2, ..Protocol::default() };
-    s.conv_channels = 8;
-    s.res_units = 1;
-    s.hidden = 16;
-    s.pretrain = TrainConfig { max_epochs: 2, batch: 16, ..TrainConfig::default() };
-    s.target_train = TrainConfig { max_epochs: 2, batch: 16, ..TrainConfig::default() };
-    s
+    Settings {
+        protocol: Protocol { test_days: 2, val_days: 2, ..Protocol::default() },
+        conv_channels: 8,
+        res_units: 1,
+        hidden: 16,
+        pretrain: TrainConfig { max_epochs: 2, batch: 16, ..TrainConfig::default() },
+        target_train: TrainConfig { max_epochs: 2, batch: 16, ..TrainConfig::default() },
+        ..Settings::default()
+    }
 }
 
 #[test]
@@ -55,7 +56,13 @@ fn runner_produces_every_method_and_is_reproducible() {
     let run = || {
         let exp = Experiment::new(vec![tiny("metro", 1), tiny("coastal", 1)], tiny("suburb", 1), &tiny_settings().protocol).unwrap();
         let mut skipped = vec![];
-        let out = exp.run(&Method::ALL, &[1, 0], &[5], &tiny_settings(), &Device::flex(), |_| {}, |m| skipped.push(m)).unwrap();
+        let out = exp
+            .run(
+                &RunPlan { methods: &Method::ALL, days: &[1, 0], seeds: &[5], settings: &tiny_settings(), device: &Device::flex() },
+                |_| {},
+                |m| skipped.push(m),
+            )
+            .unwrap();
         (out, skipped)
     };
     let (a, skipped) = run();
@@ -125,7 +132,9 @@ fn checkpoints_reload_to_identical_predictions() {
     let mut s = tiny_settings();
     s.checkpoint_dir = Some(dir.path().to_path_buf());
     let exp = Experiment::new(vec![tiny("metro", 2)], tiny("suburb", 2), &s.protocol).unwrap();
-    let out = exp.run(&[Method::FineTune], &[1], &[3], &s, &Device::flex(), |_| {}, |_| {}).unwrap();
+    let out = exp
+        .run(&RunPlan { methods: &[Method::FineTune], days: &[1], seeds: &[3], settings: &s, device: &Device::flex() }, |_| {}, |_| {})
+        .unwrap();
     let ckpt = dir.path().join("fine-tune-n1-seed3");
     let (model, meta) = checkpoint::load(&ckpt, &Device::flex()).unwrap();
     assert_eq!(meta.method, "fine-tune");

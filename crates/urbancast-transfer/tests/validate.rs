@@ -5,7 +5,7 @@ use burn::prelude::*;
 use common::tiny;
 use urbancast_data::prep::Protocol;
 use urbancast_transfer::stbat::StbatConfig;
-use urbancast_transfer::{Experiment, Method, Settings, TrainConfig};
+use urbancast_transfer::{Experiment, Method, RunPlan, Settings, TrainConfig};
 
 fn err(r: anyhow::Result<()>) -> String {
     r.err().map(|e| e.to_string()).unwrap_or_else(|| "no error".into())
@@ -83,7 +83,11 @@ fn the_experiment_checks_before_it_trains_or_writes() {
     let mut s = Settings { checkpoint_dir: Some(ckpt.clone()), ..Settings::default() };
     s.pretrain.max_epochs = 0;
     let exp = Experiment::new(vec![tiny("metro", 1)], tiny("suburb", 1), &s.protocol).unwrap();
-    let r = exp.run(&[Method::FineTune], &[1], &[1], &s, &Device::flex(), |_| panic!("no row expected"), |_| {});
+    let r = exp.run(
+        &RunPlan { methods: &[Method::FineTune], days: &[1], seeds: &[1], settings: &s, device: &Device::flex() },
+        |_| panic!("no row expected"),
+        |_| {},
+    );
     assert_eq!(r.err().unwrap().to_string(), "pretrain.max_epochs must be at least 1 (got 0)");
     assert!(!ckpt.exists());
 }

@@ -66,23 +66,9 @@ pub struct StnetArgs {
 pub fn run(w: Which) -> Result<()> {
     match w {
         Which::Stnet(a) => {
-            let opts = urbancast_nn::BenchOpts {
-                channels: a.channels,
-                batch: a.batch,
-                height: a.height,
-                width: a.width,
-                warmup: a.warmup,
-                iters: a.iters,
-            };
-            if opts.channels.is_empty()
-                || opts.channels.contains(&0)
-                || opts.batch == 0
-                || opts.height == 0
-                || opts.width == 0
-                || opts.iters == 0
-            {
-                anyhow::bail!("bench sizes must be > 0 (channels, batch, height, width, iters)");
-            }
+            let (channels, batch, height, width, warmup, iters) = (a.channels, a.batch, a.height, a.width, a.warmup, a.iters);
+            let opts = urbancast_nn::BenchOpts { channels, batch, height, width, warmup, iters };
+            opts.validate().map_err(anyhow::Error::msg)?;
             let report = urbancast_nn::bench_stnet(&opts);
             let profile = a.profile.then(|| urbancast_nn::profile_stnet(&opts));
             if let Some(p) = a.json {

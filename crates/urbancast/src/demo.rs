@@ -58,7 +58,8 @@ pub fn run(a: Args) -> Result<()> {
     prepare(&a.out, "demo", &[], &record, a.reuse.reuse())?;
     settings.train_dir = Some(a.out.join("train"));
     settings.resume = a.reuse.resume;
-    let all = leave_one_out(&cities, &Method::ALL, &[3, 0], &[a.seed], &settings, &device, &a.out, print_loo)?;
+    let plan = urbancast_transfer::RunPlan { methods: &Method::ALL, days: &[3, 0], seeds: &[a.seed], settings: &settings, device: &device };
+    let all = leave_one_out(&cities, &plan, &a.out, print_loo)?;
     let summary = write_results(&a.out, &all)?;
     outln!("\n== all targets (seed {}), {:.0} s\n{}", a.seed, start.elapsed().as_secs_f64(), table(&summary))?;
     // LightST on the synthetic sensor graph: MTGNN teacher, plain and distilled MLP students.

@@ -83,7 +83,8 @@ fn stbat_synthetic(a: StbatSyntheticArgs) -> Result<()> {
     a.stbat.apply(&mut settings.stbat)?;
     settings.validate()?;
     write_json(&a.out.join("settings.json"), &settings)?;
-    let rows = leave_one_out(&cities, &methods, &a.days, &a.seeds, &settings, &device, &a.out, print_loo)?;
+    let plan = urbancast_transfer::RunPlan { methods: &methods, days: &a.days, seeds: &a.seeds, settings: &settings, device: &device };
+    let rows = leave_one_out(&cities, &plan, &a.out, print_loo)?;
     let summary = write_results(&a.out, &rows)?;
     let text = table(&summary);
     write_text(&a.out.join("table.md"), &format!("```\n{text}\n```\n"))?;

@@ -167,7 +167,8 @@ pub fn run(a: Args) -> Result<()> {
     prepare(&out, "transfer", &inputs, &record, a.reuse.reuse())?;
     settings.train_dir = Some(out.join("train"));
     settings.resume = a.reuse.resume;
-    let outputs = exp.run(&methods, &days, &seeds, &settings, &device, |o| print_row(o, ""), |msg| eprintln!("note: {msg}"))?;
+    let plan = urbancast_transfer::RunPlan { methods: &methods, days: &days, seeds: &seeds, settings: &settings, device: &device };
+    let outputs = exp.run(&plan, |o| print_row(o, ""), |msg| eprintln!("note: {msg}"))?;
     if outputs.is_empty() {
         bail!("nothing was run: every method was skipped");
     }

@@ -38,8 +38,8 @@ fn bump(hour: f64, mu: f64, w: f64) -> f64 {
 /// nearest neighbours (symmetrised) with Gaussian-kernel weights of distance (diagonal 0).
 /// Speed per node = free-flow speed (45..75) x (1 - 0.6 congestion) + noise, where congestion
 /// mixes the node's own morning / evening rush dips (weaker at weekends), random incidents that
-/// decay slowly, and the neighbours' congestion one step earlier. Starts Monday 00:00; values are
-/// > 0; name `"synthetic-graph"`; zeros are not missing. A configuration out of range
+/// decay slowly, and the neighbours' congestion one step earlier. Starts Monday 00:00; values
+/// are positive; name `"synthetic-graph"`; zeros are not missing. A configuration out of range
 /// ([`SyntheticGraphConfig::validate`]) is an error.
 pub fn synthetic_sensor_graph(cfg: &SyntheticGraphConfig) -> Result<SensorGraph> {
     cfg.validate()?;

@@ -50,6 +50,7 @@ pub struct SyntheticConfig {
     pub hub_extremeness: f32,
     /// Standard deviation of the (spatially smooth) log-normal per-region volume scale.
     pub scale_sigma: f32,
+    /// RNG seed; combined with `name`, so equal seeds give different cities for different names.
     pub seed: u64,
     /// Hour of week (0 = Monday 00:00) of the first step.
     pub start_hour_of_week: u32,

@@ -30,17 +30,24 @@ pub const POI_NAMES: [&str; NUM_POI] = [
 /// A region functional type. `t as usize` is its column in the type-weight matrix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RegionType {
+    /// Homes: pick-ups peak in the morning, drop-offs in the evening.
     Residential = 0,
+    /// Workplaces: drop-offs in the morning, pick-ups in the evening; quiet weekends.
     Office = 1,
+    /// Shops and restaurants: afternoon and evening activity, busier at weekends.
     Commercial = 2,
+    /// Stations and airports: the highest intensity, busy all day in both directions.
     TransitHub = 3,
+    /// Nightlife and entertainment: evenings, much busier at weekends.
     Leisure = 4,
+    /// Factories: low volume with three-shift peaks around 6, 14 and 22 h.
     Industrial = 5,
     /// Water / empty land: no flow and no POI at all (these regions are masked out).
     Water = 6,
 }
 
 impl RegionType {
+    /// Every type, in index order (the same order as [`TYPE_NAMES`]).
     pub const ALL: [RegionType; NUM_TYPES] = [
         RegionType::Residential,
         RegionType::Office,
@@ -50,9 +57,11 @@ impl RegionType {
         RegionType::Industrial,
         RegionType::Water,
     ];
+    /// Column of this type in the type-weight matrix, `0..NUM_TYPES`.
     pub fn index(self) -> usize {
         self as usize
     }
+    /// Snake-case name of the type, from [`TYPE_NAMES`].
     pub fn name(self) -> &'static str {
         TYPE_NAMES[self as usize]
     }

@@ -87,10 +87,12 @@ impl<'a> Evaluation<'a> {
         &self.grid
     }
 
+    /// Indices `0..n` of every real trajectory, for [`Evaluation::metrics`] and friends.
     pub fn all_real(&self) -> Vec<usize> {
         (0..self.real.trajs.len()).collect()
     }
 
+    /// Indices `0..n` of every generated trajectory, for [`Evaluation::metrics`] and friends.
     pub fn all_generated(&self) -> Vec<usize> {
         (0..self.generated.trajs.len()).collect()
     }

@@ -110,13 +110,20 @@ pub struct Histogram {
     /// Edges of the regular bins, `0 ..= real max` (`bins + 1` values); one more bin, the
     /// overflow bin `(real max, ∞)`, follows the last regular bin.
     pub edges: Vec<f64>,
+    /// Raw counts of the real values per bin, `bins + 1` values (the last is the overflow bin).
     pub real_counts: Vec<u64>,
+    /// Raw counts of the generated values per bin, `bins + 1` values (the last is the overflow bin).
     pub generated_counts: Vec<u64>,
     /// Smoothed, normalised (sums to 1); `bins + 1` values, the last for the overflow bin.
     pub real: Vec<f64>,
+    /// The generated counts smoothed and normalised like `real`.
     pub generated: Vec<f64>,
+    /// Jensen–Shannon divergence of `real` and `generated` (natural log, in `[0, ln 2]`); NaN
+    /// when either side is empty.
     pub jsd: f64,
+    /// Mean of the real values (NaN when there are none).
     pub real_mean: f64,
+    /// Mean of the generated values (NaN when there are none).
     pub generated_mean: f64,
 }
 

@@ -30,7 +30,9 @@ use urbancast_roads::geo::haversine_km;
 /// The three pair metrics of one real/generated pair.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PairScores {
+    /// Symmetric Hausdorff distance between the two point sequences, km.
     pub hausdorff_km: f64,
+    /// Exact DTW cost (sum of point distances along the optimal warping path), km.
     pub dtw_km: f64,
     /// Edit distance on real sequences divided by the longer length, in `[0, 1]`.
     pub edr: f64,

@@ -88,15 +88,21 @@ impl Default for EvalConfig {
 pub struct TrajMetrics {
     /// Share of generated trajectories whose (first, last) 0.001° cells are a real OD pair.
     pub od_match_rate: f64,
+    /// JSD (natural log) of the real and generated trip-distance histograms.
     pub jsd_distance: f64,
+    /// JSD (natural log) of the real and generated radius-of-gyration histograms.
     pub jsd_radius: f64,
+    /// JSD (natural log) of the real and generated per-step duration histograms.
     pub jsd_duration: f64,
-    /// Means over the OD-paired trajectories.
+    /// Mean Hausdorff distance over the OD-paired trajectories, km.
     pub hausdorff_km: f64,
+    /// Mean exact DTW cost over the OD-paired trajectories, km.
     pub dtw_km: f64,
+    /// Mean EDR (edits / longer length, in `[0, 1]`) over the OD-paired trajectories.
     pub edr: f64,
-    /// `hausdorff_km / mean_len` and `dtw_km / mean_len` (km per road), as in the HOSER fork.
+    /// `hausdorff_km / mean_len` (km per road), as in the HOSER fork.
     pub hausdorff_norm: f64,
+    /// `dtw_km / mean_len` (km per road), as in the HOSER fork.
     pub dtw_norm: f64,
     /// Mean number of roads over all real and generated trajectories evaluated.
     pub mean_len: f64,
@@ -104,29 +110,43 @@ pub struct TrajMetrics {
     pub pairs: usize,
     /// Number of distinct 200 m OD keys that both sides have.
     pub matched_od_cells: usize,
+    /// Number of real trajectories evaluated.
     pub n_real: usize,
+    /// Number of generated trajectories evaluated.
     pub n_generated: usize,
+    /// Mean trip distance of the real trajectories, km.
     pub real_mean_distance_km: f64,
+    /// Mean trip distance of the generated trajectories, km.
     pub generated_mean_distance_km: f64,
+    /// Mean radius of gyration of the real trajectories, km.
     pub real_mean_radius_km: f64,
+    /// Mean radius of gyration of the generated trajectories, km.
     pub generated_mean_radius_km: f64,
+    /// Mean duration of one step (between consecutive roads) of the real trajectories, minutes.
     pub real_mean_step_min: f64,
+    /// Mean duration of one step (between consecutive roads) of the generated trajectories, minutes.
     pub generated_mean_step_min: f64,
 }
 
 /// Metrics for everything and split by whether the generated trajectory's OD was a training OD.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SplitReport {
+    /// All generated trajectories against all real ones.
     pub all: TrajMetrics,
+    /// Generated trajectories with a training OD against real ones with a training OD.
     pub train_od: TrajMetrics,
+    /// Generated trajectories with a non-training OD against real ones with a non-training OD.
     pub test_od: TrajMetrics,
 }
 
 /// The three histograms behind the JSDs.
 #[derive(Debug, Clone, Serialize)]
 pub struct Histograms {
+    /// Trip distance per trajectory, km.
     pub distance: Histogram,
+    /// Radius of gyration per trajectory (mean distance from the mean point), km.
     pub radius: Histogram,
+    /// Duration of every step, pooled over trajectories, minutes.
     pub duration: Histogram,
 }
 

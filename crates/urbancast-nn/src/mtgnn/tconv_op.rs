@@ -17,7 +17,7 @@ use burn::backend::{Autodiff, Flex};
 use burn::tensor::{DType, TensorData};
 use rayon::prelude::*;
 
-use crate::gemm_util::{gemm1, matmul};
+use crate::gemm_util::{Mat, gemm1, matmul};
 
 type Ad = Autodiff<Flex>;
 type AdTensor = burn::backend::tensor::FloatTensor<Ad>;
@@ -67,7 +67,7 @@ fn forward(d: Dims, x: &[f32], w: &[f32], b: &[f32]) -> Vec<f32> {
                 row.copy_from_slice(b);
             }
             let xr = &x[r * d.t * d.c..(r + 1) * d.t * d.c];
-            gemm1(tt, d.o, kc, yr, true, xr, d.c, 1, w, d.o, 1);
+            gemm1(tt, d.o, kc, yr, true, Mat::new(xr, d.c, 1), Mat::new(w, d.o, 1));
         }
     });
     y
@@ -98,7 +98,7 @@ fn backward(d: Dims, x: &[f32], w: &[f32], dy: &[f32], need_dx: bool) -> Grads {
     });
     let mut dw = vec![0.0f32; kc * d.o];
     // lhs = Uᵀ [K·C, flat_rows]: element (q, p) = x[p·C + q] -> row stride 1, col stride C
-    matmul(kc, d.o, flat_rows, &mut dw, false, x, 1, d.c, &dy_full, d.o, 1);
+    matmul(kc, d.o, flat_rows, &mut dw, false, Mat::new(x, 1, d.c), Mat::new(&dy_full, d.o, 1));
     drop(dy_full);
     // dX: per row r, dU_r = dy_r Wᵀ [T', K·C], overlap-added into dx_r.
     let dx = need_dx.then(|| {
@@ -110,7 +110,7 @@ fn backward(d: Dims, x: &[f32], w: &[f32], dy: &[f32], need_dx: bool) -> Grads {
                 let r = bi * R_BLOCK + i;
                 let dyr = &dy[r * tt * d.o..(r + 1) * tt * d.o];
                 // rhs = Wᵀ [O, K·C]: element (o, q) = w[q·O + o] -> row stride 1, col stride O
-                gemm1(tt, kc, d.o, &mut du, false, dyr, d.o, 1, w, 1, d.o);
+                gemm1(tt, kc, d.o, &mut du, false, Mat::new(dyr, d.o, 1), Mat::new(w, 1, d.o));
                 for (t, dur) in du.chunks(kc).enumerate() {
                     let dst = &mut dxr[t * d.c..t * d.c + kc];
                     dst.iter_mut().zip(dur).for_each(|(a, v)| *a += v);

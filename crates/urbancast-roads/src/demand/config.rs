@@ -61,6 +61,8 @@ pub struct DemandConfig {
     pub min_trip_m: f64,
     /// Longest route kept, in roads (default 400).
     pub max_route_roads: usize,
+    /// Seed of everything random (zones, land use, habits, trips); same seed and network →
+    /// same trips (default 0).
     pub seed: u64,
 }
 

@@ -40,11 +40,13 @@ const MAX_DRAWS: usize = 10_000;
 /// Figures about a set of trajectories.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DemandSummary {
+    /// Number of trajectories.
     pub trips: usize,
     /// Distinct (origin road, destination road) pairs.
     pub distinct_ods: usize,
     /// Distinct road sequences.
     pub distinct_routes: usize,
+    /// Mean number of roads per trajectory.
     pub mean_roads: f64,
     /// Mean route length in km: the roads entered after the first (the [`crate::path`]
     /// convention, also used for `min_trip_m`).
@@ -114,13 +116,18 @@ pub fn synthesize(
         ));
     }
     let zones = partition_zones(net, cfg.zones, cfg.seed)?;
-    let gravity = gravity::Gravity::new(net, &zones, &eligible, cfg)?;
     let free_flow = timing::free_flow_seconds(net, cfg);
-    let starts = timing::StartTimes::new(cfg)?;
     // Pairs of roads repeat only with anchors (otherwise ~10^8 pairs on a city): cache then,
     // up to 25 M road indices (100 MB).
     let cache_roads = if cfg.anchors_per_zone > 0 { 25_000_000 } else { 0 };
-    let habits = routes::Habits::new(net, &free_flow, cfg.seed, cfg.perturb_sigma, cache_roads);
+    let model = TripModel {
+        net,
+        cfg,
+        gravity: gravity::Gravity::new(net, &zones, &eligible, cfg)?,
+        habits: routes::Habits::new(net, &free_flow, cfg.seed, cfg.perturb_sigma, cache_roads),
+        starts: timing::StartTimes::new(cfg)?,
+        free_flow: &free_flow,
+    };
     let (done, rejected) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let n_chunks = cfg.trips.div_ceil(CHUNK);
     let chunks: Vec<Vec<Trajectory>> = (0..n_chunks)
@@ -132,7 +139,7 @@ pub fn synthesize(
                 let range = c * CHUNK..((c + 1) * CHUNK).min(cfg.trips);
                 let mut out = Vec::with_capacity(range.len());
                 for n in range {
-                    let (trip, rejects) = one_trip(net, cfg, &gravity, &habits, &starts, &free_flow, n, &mut rng, scratch)?;
+                    let (trip, rejects) = model.trip(n, &mut rng, scratch)?;
                     rejected.fetch_add(rejects, Ordering::Relaxed);
                     out.push(trip);
                 }
@@ -151,47 +158,56 @@ pub fn synthesize(
     Ok((trips, summary))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn one_trip(
-    net: &RoadNetwork,
-    cfg: &DemandConfig,
-    gravity: &gravity::Gravity,
-    habits: &routes::Habits,
-    starts: &timing::StartTimes,
-    free_flow: &[f64],
-    n: usize,
-    rng: &mut StdRng,
-    scratch: &mut routes::Scratch,
-) -> Result<(Trajectory, usize)> {
-    let (start, hour) = starts.sample(rng);
-    let driver = rng.random_range(0..cfg.drivers);
-    let h_count = cfg.habits_per_od as u64;
-    for draw in 0..MAX_DRAWS {
-        let (o, d) = gravity.sample(rng);
-        if o == d {
-            continue;
+/// What every trip of one [`synthesize`] run shares: the network, the config and the models
+/// prepared from them once (read-only, shared by all threads).
+struct TripModel<'a> {
+    net: &'a RoadNetwork,
+    cfg: &'a DemandConfig,
+    /// Origin and destination zones and roads.
+    gravity: gravity::Gravity,
+    /// Route habits per origin–destination pair, routed on `free_flow` costs.
+    habits: routes::Habits<'a>,
+    /// Start day/hour sampler.
+    starts: timing::StartTimes,
+    /// Free-flow traversal time of each road, seconds.
+    free_flow: &'a [f64],
+}
+
+impl TripModel<'_> {
+    /// Trip number `n` (id `syn-<n>`), drawn with `rng`, and the number of origin–destination
+    /// draws rejected before it.
+    fn trip(&self, n: usize, rng: &mut StdRng, scratch: &mut routes::Scratch) -> Result<(Trajectory, usize)> {
+        let &TripModel { net, cfg, ref gravity, ref habits, ref starts, free_flow } = self;
+        let (start, hour) = starts.sample(rng);
+        let driver = rng.random_range(0..cfg.drivers);
+        let h_count = cfg.habits_per_od as u64;
+        for draw in 0..MAX_DRAWS {
+            let (o, d) = gravity.sample(rng);
+            if o == d {
+                continue;
+            }
+            let preferred = mix(mix(cfg.seed ^ 0x4452_4956, driver as u64), ((o as u64) << 32) | d as u64) % h_count;
+            let habit = if rng.random::<f64>() < cfg.habit_loyalty { preferred } else { rng.random_range(0..h_count) };
+            let Some(route) = habits.route(o, d, habit as u32, scratch) else { continue };
+            let len: f64 = route.iter().skip(1).map(|&r| net.roads[r as usize].length_m).sum();
+            if len < cfg.min_trip_m || route.len() > cfg.max_route_roads {
+                continue;
+            }
+            let z: f64 = rng.sample::<f64, _>(rand_distr::StandardNormal).clamp(-3.0, 3.0);
+            let factor = (cfg.trip_speed_sigma * z).exp() * (1.0 - cfg.peak_slowdown * starts.load(hour));
+            let times = timing::entry_times(&route, free_flow, start, factor);
+            let roads = route.iter().map(|&r| net.roads[r as usize].id).collect();
+            let trip = Trajectory { id: Some(format!("syn-{n}")), driver: Some(format!("d{driver}")), roads, times };
+            return Ok((trip, draw));
         }
-        let preferred = mix(mix(cfg.seed ^ 0x4452_4956, driver as u64), ((o as u64) << 32) | d as u64) % h_count;
-        let habit = if rng.random::<f64>() < cfg.habit_loyalty { preferred } else { rng.random_range(0..h_count) };
-        let Some(route) = habits.route(o, d, habit as u32, scratch) else { continue };
-        let len: f64 = route.iter().skip(1).map(|&r| net.roads[r as usize].length_m).sum();
-        if len < cfg.min_trip_m || route.len() > cfg.max_route_roads {
-            continue;
-        }
-        let z: f64 = rng.sample::<f64, _>(rand_distr::StandardNormal).clamp(-3.0, 3.0);
-        let factor = (cfg.trip_speed_sigma * z).exp() * (1.0 - cfg.peak_slowdown * starts.load(hour));
-        let times = timing::entry_times(&route, free_flow, start, factor);
-        let roads = route.iter().map(|&r| net.roads[r as usize].id).collect();
-        let trip = Trajectory { id: Some(format!("syn-{n}")), driver: Some(format!("d{driver}")), roads, times };
-        return Ok((trip, draw));
+        Err(RoadError::network(
+            &net.name,
+            format!(
+                "demand: trip {n}: no origin-destination pair with a route of at least {} m and at most {} roads in {MAX_DRAWS} draws: lower min_trip_m or raise max_route_roads",
+                cfg.min_trip_m, cfg.max_route_roads
+            ),
+        ))
     }
-    Err(RoadError::network(
-        &net.name,
-        format!(
-            "demand: trip {n}: no origin-destination pair with a route of at least {} m and at most {} roads in {MAX_DRAWS} draws: lower min_trip_m or raise max_route_roads",
-            cfg.min_trip_m, cfg.max_route_roads
-        ),
-    ))
 }
 
 /// splitmix64 finaliser of `a` combined with `b`: a well-mixed 64-bit hash.

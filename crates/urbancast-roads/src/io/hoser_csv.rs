@@ -80,6 +80,8 @@ pub struct HoserCsvReader {
 }
 
 impl HoserCsvReader {
+    /// Opens a HOSER CSV (gzip or plain) and checks its header: `rid_list` and `time_list`
+    /// are required, `mm_id`, `user_id` and `traj_id` optional.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let mut rdr = csv_reader(&path)?;

@@ -42,9 +42,11 @@ pub const MIN_TRACK_POINTS: usize = 2;
 pub struct Skipped {
     /// 1-based data row (CSV) or line (JSON lines, `.plt`) where the track starts.
     pub row: usize,
+    /// The track's id as given by the file (or derived by the reader).
     pub id: String,
     /// Number of fixes it had.
     pub points: usize,
+    /// Why it was left out (e.g. "fewer than 2 points").
     pub reason: String,
 }
 
@@ -57,7 +59,9 @@ impl fmt::Display for Skipped {
 /// What a GPS reader returns: the tracks, in file order, and the ones it skipped.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReadSummary {
+    /// Tracks kept, in file order.
     pub tracks: Vec<GpsTrack>,
+    /// Tracks left out, in file order.
     pub skipped: Vec<Skipped>,
 }
 
@@ -70,6 +74,7 @@ impl ReadSummary {
     pub fn num_skipped_points(&self) -> usize {
         self.skipped.iter().map(|s| s.points).sum()
     }
+    /// The kept tracks, dropping the list of skipped ones.
     pub fn into_tracks(self) -> Vec<GpsTrack> {
         self.tracks
     }

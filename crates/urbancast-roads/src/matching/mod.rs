@@ -152,8 +152,11 @@ pub struct MatchedPiece {
 /// The matching of one track.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MatchResult {
+    /// The unbroken matched stretches, in track order (empty when nothing matched).
     pub pieces: Vec<MatchedPiece>,
+    /// GPS points in the track.
     pub points_total: usize,
+    /// GPS points matched to a road (over all pieces).
     pub points_matched: usize,
     /// GPS-to-road distance of every matched point, in track order.
     pub distances_m: Vec<f64>,

@@ -10,15 +10,19 @@ use super::MatchResult;
 pub struct MatchReport {
     /// Number of tracks.
     pub trips: usize,
+    /// GPS points over all tracks.
     pub points_total: usize,
+    /// GPS points matched to a road over all tracks.
     pub points_matched: usize,
     /// `points_matched / points_total` (0 when there are no points).
     pub share_points_matched: f64,
-    /// Median and mean GPS-to-road distance of the matched points, metres (NaN when none).
+    /// Median GPS-to-road distance of the matched points, metres (NaN when none).
     pub median_distance_m: f64,
+    /// Mean GPS-to-road distance of the matched points, metres (NaN when none).
     pub mean_distance_m: f64,
     /// Tracks matched as a single piece whose consecutive roads all follow each other.
     pub trips_connected: usize,
+    /// `trips_connected / trips` (0 when there are no tracks).
     pub share_trips_connected: f64,
     /// Chain restarts over all tracks.
     pub breaks: usize,
@@ -29,6 +33,8 @@ pub struct MatchReport {
 }
 
 impl MatchReport {
+    /// Sums up `results` (one per track, matched on `net`); `seconds` is the wall-clock time
+    /// the matching took.
     pub fn new(net: &RoadNetwork, results: &[MatchResult], seconds: f64) -> MatchReport {
         let points_total: usize = results.iter().map(|r| r.points_total).sum();
         let points_matched: usize = results.iter().map(|r| r.points_matched).sum();

@@ -28,6 +28,7 @@ pub const DEFAULT_UFACTOR: u32 = 30;
 /// A partition of the roads of a network into `k` zones.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Zones {
+    /// Number of zones.
     pub k: usize,
     /// `zone_of[i]`: zone of road index `i` (in `0..k`).
     pub zone_of: Vec<u32>,
@@ -42,7 +43,9 @@ pub struct Zones {
     pub imbalance: f64,
     /// Zones that METIS left empty and that we filled by moving one road into each.
     pub repaired_empty: usize,
+    /// The caller's seed (METIS got a 32-bit seed derived from it).
     pub seed: u64,
+    /// METIS `ufactor` used: allowed zone-size imbalance in 1/1000 (30 = 3 %).
     pub ufactor: u32,
     /// Wall-clock seconds of the partition.
     pub seconds: f64,

@@ -14,6 +14,7 @@ use crate::traj::Trajectory;
 /// if only border crossings matter). A one-road trajectory contributes nothing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ZoneTransitions {
+    /// Number of zones (the matrices are `k × k`).
     pub k: usize,
     /// Dense row-major `k × k` counts: `counts[a * k + b]`.
     pub counts: Vec<f64>,
@@ -28,9 +29,12 @@ pub struct ZoneTransitions {
 }
 
 impl ZoneTransitions {
+    /// Transitions from zone `from` to zone `to` (panics when either is `≥ k`).
     pub fn count(&self, from: usize, to: usize) -> f64 {
         self.counts[from * self.k + to]
     }
+    /// Share of the transitions leaving zone `from` that go to zone `to`, in `[0, 1]` (0 when
+    /// `from` has none; panics when either is `≥ k`).
     pub fn probability(&self, from: usize, to: usize) -> f64 {
         self.probabilities[from * self.k + to]
     }

@@ -17,7 +17,9 @@ use super::sample::{Sample, TimeNorm, is_weekend, minute_of_day};
 /// capped away ([`MAX_CANDIDATES`]; counted in `capped_targets`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrajBatch {
+    /// Trajectories in the batch (`B`).
     pub b: usize,
+    /// Padded steps per trajectory (`L`, the longest `len − 1` of the batch).
     pub l: usize,
     /// Candidates per step, `max` over the batch (at least 1).
     pub k: usize,
@@ -34,8 +36,9 @@ pub struct TrajBatch {
     pub secs: Vec<f32>,
     /// `[B·L]` true for real tokens `t < len − 1`.
     pub valid: Vec<bool>,
-    /// `[B]` destination road index and its zone.
+    /// `[B]` destination road index.
     pub dest_road: Vec<i64>,
+    /// `[B]` zone of the destination road.
     pub dest_zone: Vec<i64>,
     /// `[B·L·K]` candidate road indices for step t (pad 0).
     pub cand: Vec<i64>,

@@ -75,14 +75,18 @@ pub struct CandidateFeatures {
 }
 
 impl CandidateFeatures {
+    /// The candidates of `current` heading to `dest` (at most `cap`, [`candidates`]) with
+    /// their features ([`candidate_features`]).
     pub fn new(net: &RoadNetwork, current: usize, dest: usize, cap: usize) -> Self {
         let roads = candidates(net, current, dest, cap);
         let feats = candidate_features(net, current, dest, &roads);
         CandidateFeatures { roads, feats }
     }
+    /// Number of candidates.
     pub fn len(&self) -> usize {
         self.roads.len()
     }
+    /// True when the current road has no successor (a dead end).
     pub fn is_empty(&self) -> bool {
         self.roads.is_empty()
     }

@@ -25,7 +25,9 @@ use urbancast_roads::zones::{ZoneTransitions, Zones};
 /// A z-score: `(x - mean) / std`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Norm {
+    /// Mean of the fitted values.
     pub mean: f64,
+    /// Population standard deviation of the fitted values (1 when it would be 0 or not finite).
     pub std: f64,
 }
 
@@ -39,6 +41,7 @@ impl Norm {
         let std = var.sqrt();
         Norm { mean, std: if std.is_finite() && std > 1e-12 { std } else { 1.0 } }
     }
+    /// The z-score of `x`.
     pub fn apply(&self, x: f64) -> f32 {
         ((x - self.mean) / self.std) as f32
     }
@@ -48,13 +51,17 @@ impl Norm {
 /// (with [`RoadContext::with_stats`]); the sizes are checked when it is rebuilt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoadStats {
+    /// Roads of the network the statistics were fitted on.
     pub num_roads: usize,
+    /// Road classes of that network (`net.classes.len()`).
     pub num_classes: usize,
+    /// Zones the roads were partitioned into.
     pub num_zones: usize,
     /// Of `log1p(length_m)`.
     pub len: Norm,
-    /// Of the centroid longitude and latitude (degrees).
+    /// Of the centroid longitude (degrees).
     pub lon: Norm,
+    /// Of the centroid latitude (degrees).
     pub lat: Norm,
 }
 
@@ -62,6 +69,7 @@ pub struct RoadStats {
 /// [`super::GraphTensors`] for the tensors). Road `i` is the network's road index `i`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RoadContext {
+    /// Roads of the network (`R`).
     pub num_roads: usize,
     /// `net.classes.len()` (class 0 is "unknown").
     pub num_classes: usize,
@@ -69,23 +77,28 @@ pub struct RoadContext {
     pub road_class: Vec<i64>,
     /// `[R]` z-scored `log1p(length_m)`.
     pub len_z: Vec<f32>,
-    /// `[R]` z-scored centroid longitude and latitude.
+    /// `[R]` z-scored centroid longitude.
     pub lon_z: Vec<f32>,
+    /// `[R]` z-scored centroid latitude.
     pub lat_z: Vec<f32>,
     /// `[E]` directed road-graph edges `src → dst`, sorted by `(src, dst)`, symmetric (the
-    /// reverse of every edge is an edge), without self loops. See [`road_graph`].
+    /// reverse of every edge is an edge), without self loops. See [`road_graph`]. This is
+    /// the source road of each edge.
     pub edge_src: Vec<i64>,
+    /// `[E]` destination road of each edge (see [`RoadContext::edge_src`]).
     pub edge_dst: Vec<i64>,
     /// `[E]` `[angle / π in [0, 1], reachable ∈ {0, 1}]`. See [`road_graph`].
     pub edge_feat: Vec<[f32; 2]>,
     /// `[R]` zone of each road.
     pub zone_of: Vec<i64>,
+    /// Zones (`Z`).
     pub num_zones: usize,
     /// `[Z·Z]` row-major dense GCN operator: a layer is `H' = zone_adj · H · W`. See
     /// [`gcn_zone_adjacency`].
     pub zone_adj: Vec<f32>,
     /// `[R]` road centroids `[lon, lat]` in degrees.
     pub centroids: Vec<[f64; 2]>,
+    /// The statistics the features were z-scored with (saved with a model).
     pub stats: RoadStats,
 }
 
@@ -138,6 +151,7 @@ impl RoadContext {
         })
     }
 
+    /// Directed road-graph edges (`E`).
     pub fn num_edges(&self) -> usize {
         self.edge_src.len()
     }

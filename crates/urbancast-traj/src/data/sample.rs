@@ -18,9 +18,11 @@ pub struct Sample {
 }
 
 impl Sample {
+    /// Number of roads.
     pub fn len(&self) -> usize {
         self.roads.len()
     }
+    /// True when the sample has no road (never for a prepared sample).
     pub fn is_empty(&self) -> bool {
         self.roads.is_empty()
     }
@@ -32,6 +34,7 @@ impl Sample {
     pub fn dest(&self) -> usize {
         *self.roads.last().expect("a sample has roads") as usize
     }
+    /// Origin road index (the first road).
     pub fn origin(&self) -> usize {
         self.roads[0] as usize
     }
@@ -154,7 +157,9 @@ pub fn prepare_with(
 /// entering a road to entering the next (HOSER's `timestamp_label` and its log1p stats).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct TimeNorm {
+    /// Mean of `ln(1 + Δt)` over the training transitions.
     pub mean: f64,
+    /// Population standard deviation of `ln(1 + Δt)` (1 when it would be 0).
     pub std: f64,
 }
 

@@ -52,7 +52,9 @@ pub const BUCKET_BATCHES: usize = 32;
 #[derive(Debug, Clone)]
 pub struct Batcher {
     lengths: Vec<usize>,
+    /// Samples per batch (positive; the last batch of each bucket may hold fewer).
     pub batch_size: usize,
+    /// Seeds the shuffles (combined with the epoch number).
     pub seed: u64,
 }
 
@@ -62,9 +64,11 @@ impl Batcher {
         assert!(batch_size > 0, "batch size must be positive");
         Batcher { lengths, batch_size, seed }
     }
+    /// A batcher over `samples`, each sample's length being its prediction steps.
     pub fn from_samples(samples: &[Sample], batch_size: usize, seed: u64) -> Self {
         Self::new(samples.iter().map(Sample::steps).collect(), batch_size, seed)
     }
+    /// Number of samples batched.
     pub fn num_samples(&self) -> usize {
         self.lengths.len()
     }

@@ -19,24 +19,28 @@ fn boolean<const D: usize>(v: Vec<bool>, shape: [usize; D], device: &Device) -> 
 /// The road and zone graphs of a [`RoadContext`] as tensors (`R` roads, `E` edges, `Z` zones).
 #[derive(Debug, Clone)]
 pub struct GraphTensors {
-    /// `[R]`
+    /// `[R]` class index of each road.
     pub road_class: Tensor<1, Int>,
-    /// `[R, 1]` each
+    /// `[R, 1]` z-scored `log1p(length_m)`.
     pub len_z: Tensor<2>,
+    /// `[R, 1]` z-scored centroid longitude.
     pub lon_z: Tensor<2>,
+    /// `[R, 1]` z-scored centroid latitude.
     pub lat_z: Tensor<2>,
-    /// `[E]` each
+    /// `[E]` source road of each edge.
     pub edge_src: Tensor<1, Int>,
+    /// `[E]` destination road of each edge.
     pub edge_dst: Tensor<1, Int>,
     /// `[E, 2]` `[angle/π, reachable]`
     pub edge_feat: Tensor<2>,
-    /// `[R]`
+    /// `[R]` zone of each road.
     pub zone_of: Tensor<1, Int>,
     /// `[Z, Z]` dense GCN operator (`H' = zone_adj · H · W`).
     pub zone_adj: Tensor<2>,
 }
 
 impl GraphTensors {
+    /// The tensors of `ctx` on `device`.
     pub fn new(ctx: &RoadContext, device: &Device) -> Self {
         let (r, e, z) = (ctx.num_roads, ctx.num_edges(), ctx.num_zones);
         GraphTensors {
@@ -57,8 +61,11 @@ impl GraphTensors {
 /// what they mean there.
 #[derive(Debug, Clone)]
 pub struct BatchTensors {
+    /// Trajectories (`B`).
     pub b: usize,
+    /// Padded steps per trajectory (`L`).
     pub l: usize,
+    /// Candidate slots per step (`K`).
     pub k: usize,
     /// `[B, L]`
     pub roads: Tensor<2, Int>,
@@ -91,6 +98,7 @@ pub struct BatchTensors {
 }
 
 impl BatchTensors {
+    /// The tensors of `batch` on `device`.
     pub fn new(batch: &TrajBatch, device: &Device) -> Self {
         let (b, l, k) = (batch.b, batch.l, batch.k);
         let bl = [b, l];

@@ -17,6 +17,7 @@ use super::{Query, StepScorer, Token};
 /// benchmarks.
 #[derive(Debug, Clone, Copy)]
 pub struct DistanceScorer<'a> {
+    /// The network whose road centroids and lengths are used.
     pub net: &'a RoadNetwork,
     /// Metres of extra distance to the destination that cost one nat.
     pub temperature_m: f64,
@@ -29,10 +30,12 @@ impl<'a> DistanceScorer<'a> {
     pub fn new(net: &'a RoadNetwork) -> Self {
         DistanceScorer { net, temperature_m: 100.0, speed_mps: 10.0 }
     }
+    /// The same scorer with temperature `temperature_m` metres (smaller: greedier).
     pub fn with_temperature(mut self, temperature_m: f64) -> Self {
         self.temperature_m = temperature_m;
         self
     }
+    /// The same scorer driving at `speed_mps` metres per second.
     pub fn with_speed(mut self, speed_mps: f64) -> Self {
         self.speed_mps = speed_mps;
         self

@@ -39,7 +39,9 @@ pub use distance::DistanceScorer;
 /// One road entered by a route: the road index and the time it was entered (Unix seconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Token {
+    /// Road index in the network.
     pub road: usize,
+    /// Unix seconds (UTC) at which the road was entered.
     pub time: i64,
 }
 
@@ -106,7 +108,7 @@ where
 /// The default [`CandidateSource`]: the successors of the current road; when there are more
 /// than `cap`, the `cap` whose centroids are nearest to the destination's centroid (ties by
 /// road index). Returned in successor order. The same rule as
-/// [`crate::data::candidates`] (which plugs in as a source too).
+/// [`crate::data::candidates()`] (which plugs in as a source too).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NearestSuccessors;
 
@@ -128,8 +130,11 @@ impl CandidateSource for NearestSuccessors {
 /// to road `dest` (road indices).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OdRequest {
+    /// Road index the route starts on.
     pub origin: usize,
+    /// Road index the route should end on.
     pub dest: usize,
+    /// Unix seconds (UTC) at which the origin road is entered.
     pub start_time: i64,
 }
 
@@ -148,9 +153,11 @@ pub struct Generated {
 }
 
 impl Generated {
+    /// Number of roads on the route (origin included).
     pub fn len(&self) -> usize {
         self.roads.len()
     }
+    /// True when the route has no road at all.
     pub fn is_empty(&self) -> bool {
         self.roads.is_empty()
     }

@@ -70,6 +70,7 @@ pub struct TargetStats {
     pub steps: usize,
     /// Distinct teacher windows run.
     pub windows: usize,
+    /// Wall-clock seconds of [`TeacherTargets::build`].
     pub seconds: f64,
 }
 
@@ -80,6 +81,7 @@ pub struct TeacherTargets {
     /// the step is not distilled.
     offsets: Vec<Vec<u32>>,
     values: Vec<Vec<f32>>,
+    /// What building these targets cost.
     pub stats: TargetStats,
 }
 
@@ -218,6 +220,7 @@ impl TeacherTargets {
     pub fn len(&self) -> usize {
         self.offsets.len()
     }
+    /// True when no sample is covered.
     pub fn is_empty(&self) -> bool {
         self.offsets.is_empty()
     }

@@ -127,11 +127,13 @@ pub struct LmTadEpochLog {
 /// What [`fit`] did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LmTadTrainLog {
+    /// Every epoch run, in order.
     pub epochs: Vec<LmTadEpochLog>,
     /// Training loss of every optimizer step, in order.
     pub step_losses: Vec<f32>,
     /// 1-based epoch of the returned model.
     pub best_epoch: usize,
+    /// Validation loss of the best epoch (the lowest).
     pub best_val_loss: f64,
     /// Optimizer steps run.
     pub steps: usize,
@@ -139,6 +141,7 @@ pub struct LmTadTrainLog {
     pub planned_steps: usize,
     /// Training and validation sequences truncated to `block_size + 1` tokens.
     pub truncated: usize,
+    /// Wall-clock seconds of the run (this process only, when resumed).
     pub seconds: f64,
 }
 

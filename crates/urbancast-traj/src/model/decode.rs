@@ -22,26 +22,33 @@ pub struct DecodeCache {
     pub len: usize,
 }
 
+/// One new position for each of the `N` rows of a [`DecodeCache`] ([`Hoser::step`]); the
+/// features of [`super::TokenInputs`] at a single position.
+#[derive(Clone, Debug)]
+pub struct StepTokens {
+    /// `[N]` road index.
+    pub road: Tensor<1, Int>,
+    /// `[N]` minute of day (`0..1440`, fractional allowed) of entering the road.
+    pub minute: Tensor<1>,
+    /// `[N]` 1.0 when the road was entered on a weekend, else 0.0.
+    pub weekend: Tensor<1>,
+    /// `[N, 2]` road centroid `[lon, lat]` in degrees.
+    pub lonlat: Tensor<2>,
+    /// `[N]` seconds since the trip start.
+    pub secs: Tensor<1>,
+}
+
 impl Hoser {
     /// An empty cache for `n` trajectories.
     pub fn begin(&self, n: usize) -> DecodeCache {
         DecodeCache { kv: Vec::new(), lonlat: None, secs: None, n, len: 0 }
     }
 
-    /// Appends one position per row (`road, minute, weekend, secs [N]`, `lonlat [N, 2]`) and
-    /// returns its trajectory state `h [N, 2·hidden]` (equal to row `len` of
-    /// [`Hoser::encode_tokens`] on the whole prefix) and the extended cache.
-    #[allow(clippy::too_many_arguments)]
-    pub fn step(
-        &self,
-        emb: &RoadEmb,
-        cache: DecodeCache,
-        road: Tensor<1, Int>,
-        minute: Tensor<1>,
-        weekend: Tensor<1>,
-        lonlat: Tensor<2>,
-        secs: Tensor<1>,
-    ) -> (Tensor<2>, DecodeCache) {
+    /// Appends one position per row (`tokens`) and returns its trajectory state
+    /// `h [N, 2·hidden]` (equal to row `len` of [`Hoser::encode_tokens`] on the whole prefix)
+    /// and the extended cache.
+    pub fn step(&self, emb: &RoadEmb, cache: DecodeCache, tokens: StepTokens) -> (Tensor<2>, DecodeCache) {
+        let StepTokens { road, minute, weekend, lonlat, secs } = tokens;
         let n = cache.n;
         assert_eq!(road.dims()[0], n, "step: {} roads for a cache of {n} rows", road.dims()[0]);
         let traj = &self.traj;

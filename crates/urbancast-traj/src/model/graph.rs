@@ -113,6 +113,8 @@ pub fn with_self_loops(
 }
 
 impl RoadEncoder {
+    /// A randomly initialised encoder of `cfg`'s sizes (`cfg.gat_layers` GATv2 layers of
+    /// `cfg.hidden()` width) on `device`.
     pub fn new(cfg: &HoserConfig, device: &Device) -> Self {
         let hid = cfg.hidden();
         Self {
@@ -169,6 +171,8 @@ pub struct ZoneEncoder {
 }
 
 impl ZoneEncoder {
+    /// A randomly initialised encoder of `cfg`'s sizes (`cfg.num_zones` zone embeddings,
+    /// `cfg.gcn_layers` Glorot-initialised GCN layers, zero biases) on `device`.
     pub fn new(cfg: &HoserConfig, device: &Device) -> Self {
         let hid = cfg.hidden();
         let glorot = Initializer::XavierUniform { gain: 1.0 };

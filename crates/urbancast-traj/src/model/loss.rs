@@ -18,8 +18,11 @@ pub use crate::data::TimeNorm;
 /// Loss terms (scalars `[1]`).
 #[derive(Clone, Debug)]
 pub struct LossParts {
+    /// `ce + time_weight · time`, the training objective.
     pub total: Tensor<1>,
+    /// Mean next-road cross entropy over the counted steps.
     pub ce: Tensor<1>,
+    /// Mean time APE in `ln(1 + Δt)` space over the counted steps.
     pub time: Tensor<1>,
 }
 

@@ -34,7 +34,7 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 use urbancast_nn::checkpoint::{load_weights, read_config, save_module};
 
-pub use decode::DecodeCache;
+pub use decode::{DecodeCache, StepTokens};
 pub use graph::{GatLayer, RoadEncoder, ZoneEncoder, segment_softmax};
 pub use loss::{LossParts, TimeNorm};
 pub use navigator::Navigator;
@@ -59,22 +59,33 @@ pub(crate) fn lin<const D: usize>(layer: &burn::nn::Linear, x: Tensor<D>) -> Ten
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HoserConfig {
+    /// Roads of the network (rows of the road-id embedding); 0 = take it from the data.
     pub num_roads: usize,
     /// Number of road classes (highway types).
     pub num_classes: usize,
+    /// Zones of the road partition (rows of the zone embedding); 0 = take it from the data.
     pub num_zones: usize,
+    /// Width of the road-id embedding (HOSER: 64).
     pub road_id_dim: usize,
+    /// Width of the projected road length feature (HOSER: 16).
     pub len_dim: usize,
+    /// Width of the road-class embedding (HOSER: 16).
     pub class_dim: usize,
+    /// Width of the projected centroid longitude (HOSER: 16).
     pub lon_dim: usize,
+    /// Width of the projected centroid latitude (HOSER: 16).
     pub lat_dim: usize,
     /// GATv2 heads (concatenated; `hidden` must be divisible). HOSER: PyG default 1.
     pub gat_heads: usize,
+    /// GATv2 layers of the road encoder (HOSER: 2).
     pub gat_layers: usize,
+    /// GCN layers of the zone encoder (HOSER: 2).
     pub gcn_layers: usize,
     /// Hidden width of the fusion gate MLP.
     pub fusion_hidden: usize,
+    /// Attention heads of the trajectory encoder (`2·hidden` must be divisible; HOSER: 2).
     pub traj_heads: usize,
+    /// Transformer blocks of the trajectory encoder (HOSER: 2).
     pub traj_layers: usize,
     /// FFN width = `ffn_mult × 2·hidden`.
     pub ffn_mult: usize,
@@ -156,15 +167,20 @@ impl HoserConfig {
 /// The whole generator.
 #[derive(Module, Debug)]
 pub struct Hoser {
+    /// Road features through GATv2 ([`RoadEmb::road`]).
     pub road: RoadEncoder,
+    /// Zone embeddings through GCN ([`RoadEmb::zone`]).
     pub zone: ZoneEncoder,
+    /// Fusion, temporal encoding and the causal transformer over the route so far.
     pub traj: TrajEncoder,
+    /// Candidate scores and travel times.
     pub nav: Navigator,
     #[module(skip)]
     config: HoserConfig,
 }
 
 impl Hoser {
+    /// The hyper-parameters the model was built with.
     pub fn config(&self) -> &HoserConfig {
         &self.config
     }

@@ -18,6 +18,8 @@ use super::{HoserConfig, RoadEmb, lin};
 /// Logit of padded candidates.
 pub const MASKED_LOGIT: f32 = -1.0e9;
 
+/// HOSER's navigator: additive attention of the trajectory state and destination zone over
+/// the candidate next roads, plus the time head (see the module docs).
 #[derive(Module, Debug)]
 pub struct Navigator {
     dist_proj: Linear,
@@ -31,6 +33,7 @@ pub struct Navigator {
 }
 
 impl Navigator {
+    /// A randomly initialised navigator of `cfg`'s sizes on `device`.
     pub fn new(cfg: &HoserConfig, device: &Device) -> Self {
         let (hid, d, nav, th) = (cfg.hidden(), cfg.model_dim(), cfg.nav_dim, cfg.time_hidden);
         let nobias = |i, o| LinearConfig::new(i, o).with_bias(false).init(device);

@@ -170,6 +170,8 @@ pub struct TrajEncoder {
 }
 
 impl TrajEncoder {
+    /// A randomly initialised encoder of `cfg`'s sizes (`cfg.traj_layers` blocks of
+    /// `cfg.traj_heads` heads, `2 · hidden` wide) on `device`.
     pub fn new(cfg: &HoserConfig, device: &Device) -> Self {
         let (hid, d) = (cfg.hidden(), cfg.model_dim());
         Self {

@@ -27,7 +27,7 @@ pub struct GraphInputs<'a> {
     pub zone_adj: &'a Tensor<2>,
 }
 
-/// Graph-encoded embeddings, computed by [`Hoser::encode_graph`] once per training batch (with
+/// Graph-encoded embeddings, computed by [`super::Hoser::encode_graph`] once per training batch (with
 /// gradients) or once per model at inference.
 #[derive(Clone, Debug)]
 pub struct RoadEmb {

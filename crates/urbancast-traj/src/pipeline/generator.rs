@@ -30,6 +30,20 @@ pub struct KdInputs<'a> {
     pub cfg: &'a KdConfig,
 }
 
+/// What [`train_generator`] trains on.
+#[derive(Debug, Clone, Copy)]
+pub struct GeneratorData<'a> {
+    /// The road network of the trajectories.
+    pub net: &'a RoadNetwork,
+    /// Every input trajectory, in input order (the split indices of `prep` point into it).
+    pub all: &'a [Trajectory],
+    /// `all` prepared for training ([`crate::train::prepare_training`]).
+    pub prep: &'a Prepared,
+    /// The number of zones asked for (`prep.zones.k` may be fewer, see
+    /// [`crate::train::zones_for`]); recorded in the meta data.
+    pub zones_requested: usize,
+}
+
 /// What [`train_generator`] returns.
 #[derive(Debug)]
 pub struct GeneratorOutcome {
@@ -48,24 +62,21 @@ pub fn teacher_targets(dir: &Path, net: &RoadNetwork, prep: &Prepared, cfg: &KdC
     TeacherTargets::build(net, &teacher, &tok.grid, &prep.train, cfg, true)
 }
 
-/// Writes the splits of `prep` (made from `all`) into `out`, fits the generator of `model_cfg`
-/// with `tc` on `device` (distilled when `kd` is given; checkpoints in `out`), evaluates the
-/// best model on the test split and writes the bundle with its meta data (the facts of
-/// `inputs`, `zones_requested`, split sizes, configurations, results), `train-log.json` and
-/// `training.png` (a warning on stderr when the plot fails).
-#[allow(clippy::too_many_arguments)]
+/// Writes the splits of `data.prep` (made from `data.all`) into `out`, fits the generator of
+/// `model_cfg` with `tc` on `device` (distilled when `kd` is given; checkpoints in `out`),
+/// evaluates the best model on the test split and writes the bundle with its meta data (the
+/// facts of `inputs`, `data.zones_requested`, split sizes, configurations, results),
+/// `train-log.json` and `training.png` (a warning on stderr when the plot fails).
 pub fn train_generator(
-    net: &RoadNetwork,
-    all: &[Trajectory],
-    prep: &Prepared,
+    data: GeneratorData<'_>,
     model_cfg: &HoserConfig,
     tc: &TrainConfig,
     device: &Device,
     out: &Path,
-    zones_requested: usize,
     inputs: &RunInputs,
     kd: Option<KdInputs<'_>>,
 ) -> Result<GeneratorOutcome> {
+    let GeneratorData { net, all, prep, zones_requested } = data;
     write_splits(out, all, &prep.train_ix, &prep.val_ix, &prep.test_ix)?;
     let distill = kd.map(|k| Distill { targets: k.targets, cfg: k.cfg.clone() });
     let run = urbancast_train::RunDir::new(out.join("train"), inputs.resume);

@@ -13,10 +13,11 @@
 //! trajectory.
 pub mod generate;
 pub mod generator;
+pub mod matching;
 pub mod plots;
 pub mod teacher;
 
-pub use generator::{GeneratorOutcome, teacher_targets, train_generator};
+pub use generator::{GeneratorData, GeneratorOutcome, teacher_targets, train_generator};
 pub use teacher::{TeacherData, prepare_teacher, train_teacher};
 
 /// What a training run records about its inputs in its meta data.

@@ -107,16 +107,24 @@ impl TrainConfig {
 pub struct EpochLog {
     /// 1-based.
     pub epoch: usize,
+    /// Mean total training loss: cross entropy + `time_weight` · time loss (+ λ · distillation
+    /// term when distilling).
     pub train_loss: f64,
+    /// Mean training next-road cross entropy.
     pub train_ce: f64,
     /// HOSER's time MAPE in `ln(1 + Δt)` space.
     pub train_time_loss: f64,
     /// Mean distillation term (before λ) when distilling.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub train_kd: Option<f64>,
+    /// Training next-step accuracy in `[0, 1]`.
     pub train_acc: f64,
+    /// Validation next-step accuracy in `[0, 1]` (selects the best epoch).
     pub val_acc: f64,
+    /// Mean validation next-road cross entropy.
     pub val_ce: f64,
+    /// Validation time MAPE in `ln(1 + Δt)` space (as `train_time_loss`); `None` when it is
+    /// not finite (no validation step with a target).
     pub val_time_mape: Option<f64>,
     /// Learning rate of the epoch's last step.
     pub lr_end: f64,
@@ -131,9 +139,11 @@ pub struct EpochLog {
 /// What [`fit`] did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TrainLog {
+    /// Every epoch run, in order.
     pub epochs: Vec<EpochLog>,
     /// 1-based epoch of the returned model (0 if no epoch ran).
     pub best_epoch: usize,
+    /// Validation accuracy of the best epoch.
     pub best_val_acc: f64,
     /// Optimizer steps run.
     pub steps: usize,
@@ -141,5 +151,6 @@ pub struct TrainLog {
     pub planned_steps: usize,
     /// Whether training stopped early ([`TrainConfig::patience`]).
     pub stopped_early: bool,
+    /// Wall-clock seconds of the run (this process only, when resumed).
     pub seconds: f64,
 }

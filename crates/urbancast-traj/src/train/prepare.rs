@@ -9,20 +9,27 @@ use crate::data::{PrepareReport, RoadContext, Sample, TimeNorm, prepare, split};
 /// The output of [`prepare_training`].
 #[derive(Debug, Clone)]
 pub struct Prepared {
+    /// The road partition (of [`zones_for`] zones).
     pub zones: Zones,
     /// Zone transitions of the training trajectories only.
     pub transitions: ZoneTransitions,
+    /// Road features, road graph and zone graph built from `zones` and `transitions`.
     pub ctx: RoadContext,
+    /// Samples of the training trajectories.
     pub train: Vec<Sample>,
+    /// Samples of the validation trajectories.
     pub val: Vec<Sample>,
+    /// Samples of the test trajectories.
     pub test: Vec<Sample>,
     /// Fitted on the training samples.
     pub time_norm: TimeNorm,
     /// [`prepare`]'s report over all three splits together.
     pub report: PrepareReport,
-    /// Indices (into the input trajectories, ascending) of each split.
+    /// Indices (into the input trajectories, ascending) of the training split.
     pub train_ix: Vec<usize>,
+    /// Indices of the validation split (see [`Prepared::train_ix`]).
     pub val_ix: Vec<usize>,
+    /// Indices of the test split (see [`Prepared::train_ix`]).
     pub test_ix: Vec<usize>,
 }
 
@@ -42,7 +49,7 @@ pub fn zones_for(num_roads: usize, requested: usize) -> usize {
 }
 
 /// Seeded split of `n` items into `(train, val, test)` index lists (ascending), with exactly
-/// the shuffle and rounding of [`crate::data::split`].
+/// the shuffle and rounding of [`crate::data::split()`].
 pub fn split_indices(n: usize, val_frac: f64, test_frac: f64, seed: u64) -> Result<(Vec<usize>, Vec<usize>, Vec<usize>)> {
     let tokens: Vec<Sample> = (0..n).map(|i| Sample { id: None, roads: vec![i as u32], times: vec![] }).collect();
     let (tr, va, te) = split(tokens, val_frac, test_frac, seed)?;

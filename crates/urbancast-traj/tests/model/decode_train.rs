@@ -44,15 +44,14 @@ fn step_at(
     let pick = |v: &Vec<f32>| (0..n).map(|i| v[i * l + t]).collect::<Vec<_>>();
     let ll: Vec<f32> = (0..n).flat_map(|i| b.lonlat[2 * (i * l + t)..2 * (i * l + t) + 2].to_vec()).collect();
     let rows = |w: usize| (0..n).flat_map(move |i| (i * l + t) * w..(i * l + t + 1) * w);
-    let (h, cache) = model.step(
-        emb,
-        cache,
-        it((0..n).map(|i| b.roads[i * l + t]).collect(), [n], d),
-        ft(pick(&b.minute), [n], d),
-        ft(pick(&b.weekend), [n], d),
-        ft(ll, [n, 2], d),
-        ft(pick(&b.secs), [n], d),
-    );
+    let tokens = urbancast_traj::model::StepTokens {
+        road: it((0..n).map(|i| b.roads[i * l + t]).collect(), [n], d),
+        minute: ft(pick(&b.minute), [n], d),
+        weekend: ft(pick(&b.weekend), [n], d),
+        lonlat: ft(ll, [n, 2], d),
+        secs: ft(pick(&b.secs), [n], d),
+    };
+    let (h, cache) = model.step(emb, cache, tokens);
     let (lg, tm) = model.navigate(
         emb,
         h.clone(),
@@ -131,15 +130,15 @@ fn adamw_steps_reduce_the_loss() {
     let b = Batch::random(&[8, 6, 5, 8], 8, 4, 30, 5, 32);
     let t = b.tensors(&ad);
     let norm = fit_norm(&b.dt);
-    let mut optim = AdamWConfig::new().with_weight_decay(0.01).init();
+    let mut stepper = urbancast_train::Stepper::new(&urbancast_train::OptimConfig::adamw(0.01), 0.0);
     let mut losses = vec![];
     for _ in 0..40 {
         let emb = model.encode_graph(g.inputs());
         let out = model.forward(&emb, &t.tokens(), &t.cands());
         let parts = model.loss(&out, &t.target, &t.dt, &t.valid, &norm);
-        losses.push(vals(parts.total.clone())[0]);
-        let grads = GradientsParams::from_grads(parts.total.backward(), &model);
-        model = optim.step(1e-2, model, grads);
+        let (m, info) = stepper.step(model, parts.total, 1e-2, &|| "decode test".into()).unwrap();
+        model = m;
+        losses.push(info.loss as f32);
     }
     eprintln!("losses {losses:?}");
     assert!(losses.iter().all(|v| v.is_finite()));

@@ -50,12 +50,17 @@ pub fn pairwise_sim(d: Tensor<2>, sim: DclSim) -> Tensor<2> {
 /// exactly `{j != i : delta(i, j) <= delta(i, k)}`. Sorting makes this O(R^2 log R).
 #[derive(Debug, Clone)]
 pub struct DclOrder {
+    /// Number of regions `R` of the city.
     pub regions: usize,
+    /// Row-major `[R, R-1]`: row `i` lists the regions `j != i` by ascending `delta(i, j)`.
     pub order: Vec<i64>,
+    /// Row-major `[R, R-1]`: for each sorted position, the last position of its tie group.
     pub end: Vec<i64>,
 }
 
 impl DclOrder {
+    /// Sorts the off-diagonal entries of each row of `delta [R, R]` (the region similarities
+    /// that rank SimDCL's negatives, e.g. cosine similarities of RIAM embeddings).
     pub fn new(delta: &Array2<f64>) -> DclOrder {
         let r = delta.nrows();
         let n = r.saturating_sub(1);

@@ -85,14 +85,20 @@ impl Default for StbatConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Variant {
+    /// Every component (`stbat`).
     Full,
+    /// RIAM without the POI classifier (`stbat-no-poi`).
     NoPoi,
+    /// RIAM without the feature-distribution predictor (`stbat-no-fdp`).
     NoFdp,
+    /// STBLM without SimDCL (`stbat-no-simdcl`).
     NoSimdcl,
+    /// Plain instead of density-weighted prediction loss (`stbat-no-wloss`).
     NoWloss,
 }
 
 impl Variant {
+    /// The full model followed by its four ablations.
     pub const ALL: [Variant; 5] = [Variant::Full, Variant::NoPoi, Variant::NoFdp, Variant::NoSimdcl, Variant::NoWloss];
 
     /// Method name: `stbat`, `stbat-no-poi`, ...

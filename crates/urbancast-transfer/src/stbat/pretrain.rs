@@ -22,6 +22,7 @@ use crate::train::{GridBatch, GridData, TrainConfig, TrainLog};
 /// `d_r = FC(ReLU(FC(mu_r || sigma_r)))` of regional feature statistics.
 #[derive(Module, Debug)]
 pub struct Stblm {
+    /// The ST-net: feature extractor and predictor, kept after pre-training.
     pub net: StNet,
     proj1: Linear,
     proj2: Linear,
@@ -49,6 +50,7 @@ use urbancast_nn::seeded;
 /// Region densities and weights of one source city (all regions; NaN = inactive).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Balance {
+    /// Name of the source city.
     pub city: String,
     /// Kernel density `rho_r` of the region's embedding.
     pub density: Vec<f64>,

@@ -1,14 +1,14 @@
 //! `urbancast traj match`: raw GPS → road sequences (HMM map matching), HOSER CSV out.
 use std::path::PathBuf;
-use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use urbancast_eval::write_json;
-use urbancast_roads::io::{ReadSummary, read_chengdu, read_geolife, read_gps_auto, read_gps_csv, read_porto, write_hoser_csv};
-use urbancast_roads::matching::{MatchConfig, MatchReport, match_tracks};
-use urbancast_roads::spatial::RoadIndex;
+use urbancast_roads::io::write_hoser_csv;
+use urbancast_roads::matching::MatchConfig;
+use urbancast_traj::pipeline::matching::{match_gps, read_gps};
 
 use super::common::{NetworkArg, bar, sibling};
+use crate::args::set;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -48,21 +48,9 @@ pub struct Args {
     pub max_skipped: Option<usize>,
 }
 
-fn read(a: &Args) -> Result<ReadSummary> {
-    let r = match a.format.as_str() {
-        "auto" => read_gps_auto(&a.gps),
-        "porto" => read_porto(&a.gps),
-        "chengdu" => read_chengdu(&a.gps),
-        "geolife" => read_geolife(&a.gps),
-        "csv" => read_gps_csv(&a.gps),
-        f => bail!("--format {f}: expected auto, porto, chengdu, geolife or csv"),
-    };
-    r.with_context(|| format!("reading GPS {}", a.gps.display()))
-}
-
 pub fn run(a: Args) -> Result<()> {
     let net = a.net.load()?;
-    let summary = read(&a)?;
+    let summary = read_gps(&a.gps, &a.format)?;
     if !summary.skipped.is_empty() {
         outln!("{} tracks skipped while reading (fewer than 2 points)", summary.skipped.len())?;
     }
@@ -71,55 +59,27 @@ pub fn run(a: Args) -> Result<()> {
         tracks.truncate(n);
     }
     let mut cfg = MatchConfig::default();
-    if let Some(v) = a.sigma {
-        cfg.sigma_z_m = v;
-    }
-    if let Some(v) = a.beta {
-        cfg.beta_m = v;
-    }
-    if let Some(v) = a.radius {
-        cfg.search_radius_m = v;
-    }
-    if let Some(v) = a.max_candidates {
-        cfg.max_candidates = v;
-    }
-    if let Some(v) = a.max_skipped {
-        cfg.max_skipped_points = v;
-    }
+    set(&mut cfg.sigma_z_m, &a.sigma);
+    set(&mut cfg.beta_m, &a.beta);
+    set(&mut cfg.search_radius_m, &a.radius);
+    set(&mut cfg.max_candidates, &a.max_candidates);
+    set(&mut cfg.max_skipped_points, &a.max_skipped);
     for (name, v) in [("--sigma", cfg.sigma_z_m), ("--beta", cfg.beta_m), ("--radius", cfg.search_radius_m)] {
         if !(v.is_finite() && v > 0.0) {
             bail!("{name} must be a positive number of metres, got {v}");
         }
     }
-    if cfg.max_candidates == 0 {
-        bail!("--max-candidates must be at least 1");
-    }
-    let t0 = Instant::now();
-    let index = RoadIndex::new(&net);
     let pb = bar(tracks.len() as u64, "matching");
-    let done = |n: usize| pb.set_position(n as u64);
-    let results = match_tracks(&net, &index, &tracks, &cfg, Some(&done))?;
+    let o = match_gps(&net, &tracks, &cfg, a.min_roads, &|n| pb.set_position(n as u64))?;
     pb.finish_and_clear();
-    let report = MatchReport::new(&net, &results, t0.elapsed().as_secs_f64());
-    // Points with some road within the search radius: the ones a matcher could match at all
-    // (raw trips often leave the area a network covers).
-    let covered: usize =
-        tracks.iter().flat_map(|t| &t.points).filter(|p| !index.nearest_within(p.pos, 1, cfg.search_radius_m).is_empty()).count();
-    let share_covered_matched = if covered == 0 { 0.0 } else { report.points_matched as f64 / covered as f64 };
-    let mut trajs = Vec::new();
-    for (r, t) in results.iter().zip(&tracks) {
-        trajs.extend(r.to_trajectories(&net, t).into_iter().filter(|t| t.len() >= a.min_roads));
-    }
-    write_hoser_csv(&a.out, &trajs).with_context(|| format!("writing {}", a.out.display()))?;
+    write_hoser_csv(&a.out, &o.trajectories).with_context(|| format!("writing {}", a.out.display()))?;
     let rp = sibling(&a.out, "report.json");
-    write_json(
-        &rp,
-        &serde_json::json!({ "report": report, "config": cfg, "trajectories_written": trajs.len(),
-        "points_covered": covered, "share_covered_points_matched": share_covered_matched,
-        "network": net.name, "gps": a.gps }),
-    )?;
-    outln!("{report}")?;
-    outln!("{covered} points have a road within {} m; {:.1} % of them were matched", cfg.search_radius_m, 100.0 * share_covered_matched)?;
-    outln!("wrote {} trajectories to {} and the report to {}", trajs.len(), a.out.display(), rp.display())?;
+    let record = serde_json::json!({ "report": o.report, "config": cfg, "trajectories_written": o.trajectories.len(),
+        "points_covered": o.points_covered, "share_covered_points_matched": o.share_covered_points_matched, "network": net.name, "gps": a.gps });
+    write_json(&rp, &record)?;
+    outln!("{}", o.report)?;
+    let share = 100.0 * o.share_covered_points_matched;
+    outln!("{} points have a road within {} m; {share:.1} % of them were matched", o.points_covered, cfg.search_radius_m)?;
+    outln!("wrote {} trajectories to {} and the report to {}", o.trajectories.len(), a.out.display(), rp.display())?;
     Ok(())
 }

@@ -163,7 +163,8 @@ pub fn run(a: Args) -> Result<()> {
     prepare(&a.out, "traj train", &[a.data.input_paths(), a.config.iter().cloned().collect()].concat(), &settings, reuse)?;
     let mut inputs = a.data.inputs(&a.run.device);
     inputs.resume = reuse.resume;
-    let o = train_generator(&net, &all, &prep, &model_cfg, tc, &dev, &a.out, a.zones, &inputs, kd)?;
+    let data = urbancast_traj::pipeline::GeneratorData { net: &net, all: &all, prep: &prep, zones_requested: a.zones };
+    let o = train_generator(data, &model_cfg, tc, &dev, &a.out, &inputs, kd)?;
     let log = &o.log;
     print_table(log)?;
     let test_txt = o.test.map_or(String::new(), |t| format!("; test acc {:.4}, time MAPE {:.4}", t.acc, t.time_mape));

@@ -56,6 +56,8 @@ pub struct StbatSyntheticArgs {
     #[command(flatten)]
     pub device: DeviceArg,
     #[command(flatten)]
+    pub reuse: crate::args::OutFlags,
+    #[command(flatten)]
     pub stbat: StbatArgs,
 }
 
@@ -82,6 +84,10 @@ fn stbat_synthetic(a: StbatSyntheticArgs) -> Result<()> {
     settings.head_hidden = a.head_hidden;
     a.stbat.apply(&mut settings.stbat)?;
     settings.validate()?;
+    let record =
+        serde_json::json!({ "methods": a.methods, "days": a.days, "seeds": a.seeds, "city_days": a.city_days, "settings": settings });
+    urbancast_train::outdir::prepare(&a.out, "experiment stbat-synthetic", &[], &record, a.reuse.reuse())?;
+    (settings.train_dir, settings.resume) = (Some(a.out.join("train")), a.reuse.resume);
     write_json(&a.out.join("settings.json"), &settings)?;
     let plan = urbancast_transfer::RunPlan { methods: &methods, days: &a.days, seeds: &a.seeds, settings: &settings, device: &device };
     let rows = leave_one_out(&cities, &plan, &a.out, print_loo)?;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use urbancast_data::graph::prepare_graph;
 use urbancast_distill::experiment::{collect_records, dataset_protocol, load_dataset, run_dir};
 use urbancast_distill::report::{RunRecord, write_records};
@@ -39,6 +39,8 @@ pub struct LightstArgs {
     pub reps: usize,
     #[command(flatten)]
     pub device: DeviceArg,
+    #[command(flatten)]
+    pub reuse: crate::args::OutFlags,
     /// Train nothing: rebuild table.md and records.json from the `results.json` of every
     /// `OUT/DATASET/seedS/` folder (e.g. after `urbancast distill eval` re-ran there, or to
     /// merge runs made separately).
@@ -61,7 +63,8 @@ pub fn run(a: LightstArgs) -> Result<()> {
     cfg.student_train.max_epochs = a.student_epochs;
     cfg.validate()?;
     anyhow::ensure!(a.reps >= 1, "--reps must be at least 1 (got 0)");
-    std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
+    let record = serde_json::json!({ "datasets": a.datasets, "seeds": a.seeds, "nyc_days": a.nyc_days, "split": a.split, "config": cfg });
+    urbancast_train::outdir::prepare(&a.out, "experiment lightst", std::slice::from_ref(&a.data_root), &record, a.reuse.reuse())?;
     urbancast_eval::write_json(&a.out.join("config.json"), &cfg)?;
     let mut records: Vec<RunRecord> = vec![];
     let mut table = String::new();
@@ -69,7 +72,7 @@ pub fn run(a: LightstArgs) -> Result<()> {
         let g = load_dataset(&a.data_root, key, a.nyc_days)?;
         let data = prepare_graph(&g, &dataset_protocol(key, &a.split)?)?;
         for &seed in &a.seeds {
-            records.push(run_all(&data, &cfg, seed, &a.device, &run_dir(&a.out, key, seed), a.reps, false)?);
+            records.push(run_all(&data, &cfg, seed, &a.device, &run_dir(&a.out, key, seed), a.reps, a.reuse.resume)?);
             // Partial results survive an interrupted experiment.
             table = write_records(&a.out, &records)?;
         }

@@ -182,12 +182,9 @@ pub fn run(a: Args) -> Result<()> {
 
 /// One finished (method, days, seed), indented by `indent`.
 fn print_row(o: &RunOutput, indent: &str) {
-    let r = &o.row;
-    let w = if indent.is_empty() { 12 } else { 16 };
-    eprintln!(
-        "{indent}{:<w$} N={} seed={} RMSE {:.3} MAE {:.3} ({:.1} s)",
-        r.method, r.days, r.seed, r.scores.mean.rmse, r.scores.mean.mae, r.seconds
-    );
+    let (r, w) = (&o.row, if indent.is_empty() { 12 } else { 16 });
+    let (rmse, mae) = (r.scores.mean.rmse, r.scores.mean.mae);
+    eprintln!("{indent}{:<w$} N={} seed={} RMSE {rmse:.3} MAE {mae:.3} ({:.1} s)", r.method, r.days, r.seed, r.seconds);
 }
 
 /// The table of a written report, its first note and where it is.

@@ -145,6 +145,21 @@ pub struct LmTadTrainLog {
     pub seconds: f64,
 }
 
+impl LmTadTrainLog {
+    /// The per-epoch table the program prints (best epoch marked `*`).
+    pub fn table(&self) -> String {
+        let mut t = format!("{:>5} {:>10} {:>10} {:>9} {:>6} {:>7}\n", "epoch", "train loss", "val loss", "lr end", "steps", "secs");
+        for e in &self.epochs {
+            let best = if e.epoch == self.best_epoch { " *" } else { "" };
+            t.push_str(&format!(
+                "{:>5} {:>10.4} {:>10.4} {:>9.2e} {:>6} {:>7.1}{best}\n",
+                e.epoch, e.train_loss, e.val_loss, e.lr_end, e.steps, e.seconds
+            ));
+        }
+        t
+    }
+}
+
 /// Checks and truncates sequences; returns them with the number truncated.
 fn prepare(what: &str, seqs: &[Vec<u32>], cfg: &LmTadConfig) -> Result<(Vec<Vec<u32>>, usize)> {
     let max = cfg.block_size + 1;

@@ -154,3 +154,22 @@ pub struct TrainLog {
     /// Wall-clock seconds of the run (this process only, when resumed).
     pub seconds: f64,
 }
+
+impl TrainLog {
+    /// The per-epoch table the program prints (best epoch marked `*`).
+    pub fn table(&self) -> String {
+        let mut t = format!(
+            "{:>5} {:>9} {:>8} {:>8} {:>8} | {:>8} {:>8} {:>9} | {:>9} {:>7}\n",
+            "epoch", "loss", "ce", "time", "acc", "val acc", "val ce", "val MAPE", "lr end", "secs"
+        );
+        for e in &self.epochs {
+            let best = if e.epoch == self.best_epoch { " *" } else { "" };
+            let mape = e.val_time_mape.unwrap_or(f64::NAN);
+            t.push_str(&format!(
+                "{:>5} {:>9.4} {:>8.4} {:>8.4} {:>8.4} | {:>8.4} {:>8.4} {mape:>9.4} | {:>9.2e} {:>7.1}{best}\n",
+                e.epoch, e.train_loss, e.train_ce, e.train_time_loss, e.train_acc, e.val_acc, e.val_ce, e.lr_end, e.seconds
+            ));
+        }
+        t
+    }
+}

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use serde::Deserialize;
 use urbancast_train::outdir::prepare;
-use urbancast_traj::lmtad::{CONFIG_FILE, GRID_FILE, LmTadConfig, LmTadTrainConfig, LmTadTrainLog, WEIGHTS_FILE};
+use urbancast_traj::lmtad::{CONFIG_FILE, GRID_FILE, LmTadConfig, LmTadTrainConfig, WEIGHTS_FILE};
 use urbancast_traj::pipeline::{prepare_teacher, train_teacher};
 
 use super::common::{LoopArgs, TrajData};
@@ -103,7 +103,7 @@ pub fn run(a: Args) -> Result<()> {
     let mut inputs = a.data.inputs(&a.run.device);
     inputs.resume = reuse.resume;
     let (model, log) = train_teacher(&net, &all, &data, tc, &dev, &a.out, &inputs)?;
-    print_table(&log)?;
+    outln!("{}", log.table().trim_end())?;
     if log.truncated > 0 {
         outln!(
             "{} training / validation sequences were longer than --block + 1 = {} tokens and were truncated",
@@ -125,14 +125,5 @@ pub fn run(a: Args) -> Result<()> {
         "wrote {0}/{WEIGHTS_FILE}, {CONFIG_FILE}, {GRID_FILE}, meta.json, train-log.json, training.png, train.csv, val.csv, test.csv",
         a.out.display()
     )?;
-    Ok(())
-}
-
-fn print_table(log: &LmTadTrainLog) -> Result<()> {
-    outln!("{:>5} {:>10} {:>10} {:>9} {:>6} {:>7}", "epoch", "train loss", "val loss", "lr end", "steps", "secs")?;
-    for e in &log.epochs {
-        let best = if e.epoch == log.best_epoch { " *" } else { "" };
-        outln!("{:>5} {:>10.4} {:>10.4} {:>9.2e} {:>6} {:>7.1}{best}", e.epoch, e.train_loss, e.val_loss, e.lr_end, e.steps, e.seconds)?;
-    }
     Ok(())
 }

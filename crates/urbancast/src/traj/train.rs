@@ -9,7 +9,7 @@ use urbancast_traj::kd::KdConfig;
 use urbancast_traj::model::HoserConfig;
 use urbancast_traj::pipeline::generator::KdInputs;
 use urbancast_traj::pipeline::{teacher_targets, train_generator};
-use urbancast_traj::train::{TrainConfig, TrainLog, prepare_training, sized_config};
+use urbancast_traj::train::{TrainConfig, prepare_training, sized_config};
 
 use super::common::{LoopArgs, TrajData};
 use crate::args::{Overrides, merged, set};
@@ -166,7 +166,7 @@ pub fn run(a: Args) -> Result<()> {
     let data = urbancast_traj::pipeline::GeneratorData { net: &net, all: &all, prep: &prep, zones_requested: a.zones };
     let o = train_generator(data, &model_cfg, tc, &dev, &a.out, &inputs, kd)?;
     let log = &o.log;
-    print_table(log)?;
+    outln!("{}", log.table().trim_end())?;
     let test_txt = o.test.map_or(String::new(), |t| format!("; test acc {:.4}, time MAPE {:.4}", t.acc, t.time_mape));
     outln!(
         "best epoch {}: val acc {:.4}{test_txt}; {} steps, {:.3} s per training step, {:.1} s in all; {} parameters",
@@ -178,38 +178,5 @@ pub fn run(a: Args) -> Result<()> {
         o.model.num_params()
     )?;
     outln!("wrote {0}/model.bpk, context.json, meta.json, train-log.json, training.png, train.csv, val.csv, test.csv", a.out.display())?;
-    Ok(())
-}
-
-fn print_table(log: &TrainLog) -> Result<()> {
-    outln!(
-        "{:>5} {:>9} {:>8} {:>8} {:>8} | {:>8} {:>8} {:>9} | {:>9} {:>7}",
-        "epoch",
-        "loss",
-        "ce",
-        "time",
-        "acc",
-        "val acc",
-        "val ce",
-        "val MAPE",
-        "lr end",
-        "secs"
-    )?;
-    for e in &log.epochs {
-        let best = if e.epoch == log.best_epoch { " *" } else { "" };
-        outln!(
-            "{:>5} {:>9.4} {:>8.4} {:>8.4} {:>8.4} | {:>8.4} {:>8.4} {:>9.4} | {:>9.2e} {:>7.1}{best}",
-            e.epoch,
-            e.train_loss,
-            e.train_ce,
-            e.train_time_loss,
-            e.train_acc,
-            e.val_acc,
-            e.val_ce,
-            e.val_time_mape.unwrap_or(f64::NAN),
-            e.lr_end,
-            e.seconds
-        )?;
-    }
     Ok(())
 }

@@ -77,11 +77,11 @@ pub struct Panel<'a> {
 pub fn region_maps(path: &Path, layout: &MapLayout, panels: &[Panel]) -> Result<()> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     let size = (900 * panels.len().max(1) as u32, 720u32);
-    match ext.as_str() {
-        "svg" => draw_all(SVGBackend::new(path, size).into_drawing_area(), path, layout, panels),
-        "png" => draw_all(BitMapBackend::new(path, size).into_drawing_area(), path, layout, panels),
+    urbancast_io::with_temp(path, |tmp| match ext.as_str() {
+        "svg" => draw_all(SVGBackend::new(tmp, size).into_drawing_area(), path, layout, panels),
+        "png" => draw_all(BitMapBackend::new(tmp, size).into_drawing_area(), path, layout, panels),
         _ => Err(anyhow!("{}: plot files must end in .png or .svg", path.display())),
-    }
+    })
 }
 
 fn draw_all<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, path: &Path, layout: &MapLayout, panels: &[Panel]) -> Result<()>

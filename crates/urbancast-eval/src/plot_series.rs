@@ -30,11 +30,11 @@ pub fn series_plot(path: &Path, title: &str, panels: &[SeriesPanel], x_label: &s
     }
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     let size = (1100u32, 60 + 300 * panels.len() as u32);
-    match ext.as_str() {
-        "svg" => draw_all(SVGBackend::new(path, size).into_drawing_area(), path, title, panels, (x_label, y_label)),
-        "png" => draw_all(BitMapBackend::new(path, size).into_drawing_area(), path, title, panels, (x_label, y_label)),
+    urbancast_io::with_temp(path, |tmp| match ext.as_str() {
+        "svg" => draw_all(SVGBackend::new(tmp, size).into_drawing_area(), path, title, panels, (x_label, y_label)),
+        "png" => draw_all(BitMapBackend::new(tmp, size).into_drawing_area(), path, title, panels, (x_label, y_label)),
         _ => Err(anyhow!("{}: plot files must end in .png or .svg", path.display())),
-    }
+    })
 }
 
 fn draw_all<DB: DrawingBackend>(

@@ -139,7 +139,7 @@ pub fn write_text(path: &Path, text: &str) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+    urbancast_io::write_atomic(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
 /// Writes `results.json` (all rows), `results.csv` (one line per row) and `summary.json`/`summary.csv`.
@@ -148,7 +148,7 @@ pub fn write_results(dir: &Path, rows: &[ResultRow]) -> Result<Vec<SummaryRow>> 
     let summary = summarize(rows);
     let write = |name: &str, text: String| -> Result<()> {
         let p = dir.join(name);
-        std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))
+        urbancast_io::write_atomic(&p, text).with_context(|| format!("cannot write {}", p.display()))
     };
     write("results.json", serde_json::to_string_pretty(rows)?)?;
     write("summary.json", serde_json::to_string_pretty(&summary)?)?;

@@ -28,9 +28,12 @@ pub fn save_stnet(model: &StNet, path: impl AsRef<Path>) -> Result<()> {
     }
     let config = serde_json::to_string(model.config()).map_err(|e| ckpt_err(path, e))?;
     let kind = serde_json::to_string(&model.kind()).map_err(|e| ckpt_err(path, e))?;
-    let mut store =
-        BurnpackStore::from_file(path).auto_extension(false).overwrite(true).metadata(KEY_CONFIG, config).metadata(KEY_KIND, kind);
-    model.save_into(&mut store).map_err(|e| ckpt_err(path, e))
+    urbancast_io::with_temp(path, |p| {
+        let mut store =
+            BurnpackStore::from_file(p).auto_extension(false).overwrite(true).metadata(KEY_CONFIG, config).metadata(KEY_KIND, kind);
+        model.save_into(&mut store).map_err(|e| ckpt_err(path, e))
+    })
+    .map_err(|e| ckpt_err(path, e))
 }
 
 /// Reads the configuration and spatial kind stored in a checkpoint.
@@ -93,8 +96,11 @@ pub fn save_module<M: Module, C: Serialize>(model: &M, key: &str, config: &C, pa
         std::fs::create_dir_all(dir).map_err(|e| ckpt_err(path, e))?;
     }
     let config = serde_json::to_string(config).map_err(|e| ckpt_err(path, e))?;
-    let mut store = BurnpackStore::from_file(path).auto_extension(false).overwrite(true).metadata(key, config);
-    model.save_into(&mut store).map_err(|e| ckpt_err(path, e))
+    urbancast_io::with_temp(path, |p| {
+        let mut store = BurnpackStore::from_file(p).auto_extension(false).overwrite(true).metadata(key, config);
+        model.save_into(&mut store).map_err(|e| ckpt_err(path, e))
+    })
+    .map_err(|e| ckpt_err(path, e))
 }
 
 /// Reads the configuration stored under `key` by [`save_module`]; `what` names the model kind in

@@ -103,7 +103,7 @@ pub fn save_bundle(dir: &Path, model: &Hoser, ctx: &RoadContext, meta: &BundleMe
     save_hoser(model, model_path(dir)).with_context(|| format!("writing {}", model_path(dir).display()))?;
     let write = |name: &str, v: String| {
         let p = dir.join(name);
-        std::fs::write(&p, v).with_context(|| format!("writing {}", p.display()))
+        urbancast_io::write_atomic(&p, v).with_context(|| format!("writing {}", p.display()))
     };
     write("context.json", serde_json::to_string(ctx)?)?;
     write("meta.json", serde_json::to_string_pretty(meta)?)?;

@@ -151,7 +151,7 @@ pub fn write_od_csv(path: impl AsRef<Path>, ods: &[OdSample]) -> Result<()> {
     for o in ods {
         s.push_str(&format!("{},{},{}\n", o.origin, o.dest, o.start_time));
     }
-    std::fs::write(path, s).with_context(|| format!("writing {}", path.display()))
+    urbancast_io::write_atomic(path, s).with_context(|| format!("writing {}", path.display()))
 }
 
 /// `n` random requests whose destination is reachable from the origin (seeded): the origin is a

@@ -40,7 +40,7 @@ pub fn save(dir: &Path, model: &StNet, meta: &Meta) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create checkpoint folder {}", dir.display()))?;
     urbancast_nn::save_stnet(model, dir.join(WEIGHTS_FILE))?;
     let p = dir.join(META_FILE);
-    std::fs::write(&p, serde_json::to_string_pretty(meta)?).with_context(|| format!("cannot write {}", p.display()))?;
+    urbancast_io::write_atomic(&p, serde_json::to_string_pretty(meta)?).with_context(|| format!("cannot write {}", p.display()))?;
     Ok(())
 }
 

@@ -88,7 +88,8 @@ impl CityPrediction {
         }
         let city = &self.prep.city;
         match out.extension().and_then(|e| e.to_str()) {
-            Some("npy") => ndarray_npy::write_npy(out, &self.pred).with_context(|| format!("cannot write {}", out.display()))?,
+            Some("npy") => urbancast_io::with_temp(out, |p| ndarray_npy::write_npy(p, &self.pred))
+                .with_context(|| format!("cannot write {}", out.display()))?,
             Some("csv") => {
                 let mut s = String::from("step,region,channel,prediction,truth\n");
                 for (k, &st) in self.steps.iter().enumerate() {
@@ -98,7 +99,7 @@ impl CityPrediction {
                         }
                     }
                 }
-                std::fs::write(out, s).with_context(|| format!("cannot write {}", out.display()))?;
+                urbancast_io::write_atomic(out, s).with_context(|| format!("cannot write {}", out.display()))?;
             }
             _ => bail!("{}: the output must end in .npy or .csv", out.display()),
         }

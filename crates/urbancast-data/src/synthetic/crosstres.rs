@@ -34,13 +34,13 @@ pub fn write_crosstres(city: &City, dir: &Path, mode: &str) -> Result<()> {
         })?;
         let arr = Array3::from_shape_fn((t, height, width), |(s, i, j)| city.flow[[s, i * width + j, ci]]);
         let path = out_dir.join(format!("{mode}{name}_{}.npy", ch.name()));
-        ndarray_npy::write_npy(&path, &arr).map_err(|e| DataError::format(&path, e.to_string()))?;
+        urbancast_io::with_temp(&path, |p| ndarray_npy::write_npy(p, &arr)).map_err(|e| DataError::format(&path, e.to_string()))?;
     }
     if let Some(poi) = &city.poi {
         let k = poi.ncols();
         let arr = Array3::from_shape_fn((height, width, k), |(i, j, c)| poi[[i * width + j, c]]);
         let path = out_dir.join(format!("{name}_poi.npy"));
-        ndarray_npy::write_npy(&path, &arr).map_err(|e| DataError::format(&path, e.to_string()))?;
+        urbancast_io::with_temp(&path, |p| ndarray_npy::write_npy(p, &arr)).map_err(|e| DataError::format(&path, e.to_string()))?;
     }
     Ok(())
 }

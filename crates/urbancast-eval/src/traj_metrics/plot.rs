@@ -15,11 +15,11 @@ use crate::plot::{err, font_available};
 pub fn histograms_plot(path: &Path, h: &Histograms) -> Result<()> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     let size = (1650u32, 520u32);
-    match ext.as_str() {
-        "svg" => draw_all(SVGBackend::new(path, size).into_drawing_area(), path, h),
-        "png" => draw_all(BitMapBackend::new(path, size).into_drawing_area(), path, h),
+    urbancast_io::with_temp(path, |tmp| match ext.as_str() {
+        "svg" => draw_all(SVGBackend::new(tmp, size).into_drawing_area(), path, h),
+        "png" => draw_all(BitMapBackend::new(tmp, size).into_drawing_area(), path, h),
         _ => Err(anyhow!("{}: plot files must end in .png or .svg", path.display())),
-    }
+    })
 }
 
 fn draw_all<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, path: &Path, h: &Histograms) -> Result<()>

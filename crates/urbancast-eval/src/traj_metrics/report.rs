@@ -20,9 +20,9 @@ pub fn write_report(dir: &Path, report: &SplitReport, histograms: &Histograms) -
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let json = serde_json::to_string_pretty(&ReportFile { report, histograms })?;
     let path = dir.join("metrics.json");
-    std::fs::write(&path, json + "\n").with_context(|| format!("cannot write {}", path.display()))?;
+    urbancast_io::write_atomic(&path, json + "\n").with_context(|| format!("cannot write {}", path.display()))?;
     let path = dir.join("metrics.md");
-    std::fs::write(&path, markdown(report)).with_context(|| format!("cannot write {}", path.display()))?;
+    urbancast_io::write_atomic(&path, markdown(report)).with_context(|| format!("cannot write {}", path.display()))?;
     super::plot::histograms_plot(&dir.join("histograms.png"), histograms)
 }
 

@@ -22,38 +22,58 @@ pub(crate) fn open_text(path: &Path) -> Result<Box<dyn BufRead + Send>> {
     if gz { Ok(Box::new(BufReader::with_capacity(1 << 16, MultiGzDecoder::new(r)))) } else { Ok(Box::new(r)) }
 }
 
-/// A file being written, gzip-compressed when its name ends in `.gz`.
-pub(crate) enum Sink {
+/// A file being written, gzip-compressed when its name ends in `.gz`: the bytes go to a
+/// temporary file beside the destination ([`urbancast_io::temp_path`]), renamed over it by
+/// [`Sink::finish`] (a destination that is not a regular file, e.g. a device, is written
+/// directly).
+pub(crate) struct Sink {
+    out: SinkWriter,
+    /// Where the bytes go now, and the destination when that is a temporary file.
+    rename: Option<(std::path::PathBuf, std::path::PathBuf)>,
+}
+
+enum SinkWriter {
     Plain(BufWriter<File>),
     Gz(Box<GzEncoder<BufWriter<File>>>),
 }
 
 impl Sink {
     pub(crate) fn create(path: &Path) -> Result<Sink> {
-        let f = BufWriter::new(File::create(path).map_err(|e| RoadError::io(path, e))?);
+        let direct = path.exists() && !path.is_file();
+        let target = if direct { path.to_path_buf() } else { urbancast_io::temp_path(path) };
+        let f = BufWriter::new(File::create(&target).map_err(|e| RoadError::io(path, e))?);
         let gz = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"));
-        Ok(if gz { Sink::Gz(Box::new(GzEncoder::new(f, Compression::default()))) } else { Sink::Plain(f) })
+        let out = if gz { SinkWriter::Gz(Box::new(GzEncoder::new(f, Compression::default()))) } else { SinkWriter::Plain(f) };
+        Ok(Sink { out, rename: (!direct).then(|| (target, path.to_path_buf())) })
     }
-    /// Flushes everything (and writes the gzip trailer).
+    /// Flushes everything (and writes the gzip trailer), then renames the temporary file.
     pub(crate) fn finish(self) -> io::Result<()> {
-        match self {
-            Sink::Plain(mut w) => w.flush(),
-            Sink::Gz(g) => g.finish()?.flush(),
+        let res = match self.out {
+            SinkWriter::Plain(mut w) => w.flush(),
+            SinkWriter::Gz(g) => g.finish().and_then(|mut w| w.flush()),
+        };
+        match (res, &self.rename) {
+            (Ok(()), Some((tmp, dest))) => std::fs::rename(tmp, dest),
+            (Err(e), Some((tmp, _))) => {
+                let _ = std::fs::remove_file(tmp);
+                Err(e)
+            }
+            (r, None) => r,
         }
     }
 }
 
 impl Write for Sink {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Sink::Plain(w) => w.write(buf),
-            Sink::Gz(w) => w.write(buf),
+        match &mut self.out {
+            SinkWriter::Plain(w) => w.write(buf),
+            SinkWriter::Gz(w) => w.write(buf),
         }
     }
     fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Sink::Plain(w) => w.flush(),
-            Sink::Gz(w) => w.flush(),
+        match &mut self.out {
+            SinkWriter::Plain(w) => w.flush(),
+            SinkWriter::Gz(w) => w.flush(),
         }
     }
 }

@@ -135,7 +135,7 @@ impl CellGrid {
     /// Writes the grid as pretty JSON.
     pub fn save_json(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
-        std::fs::write(path, serde_json::to_string_pretty(self)?).with_context(|| format!("writing {}", path.display()))
+        urbancast_io::write_atomic(path, serde_json::to_string_pretty(self)?).with_context(|| format!("writing {}", path.display()))
     }
 
     /// Reads a grid written by [`CellGrid::save_json`].

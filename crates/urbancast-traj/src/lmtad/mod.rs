@@ -98,7 +98,7 @@ pub fn save_lmtad_dir(dir: impl AsRef<Path>, model: &LmTad, grid: &CellGrid) -> 
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     save_lmtad(model, dir.join(WEIGHTS_FILE))?;
     let p = dir.join(CONFIG_FILE);
-    std::fs::write(&p, serde_json::to_string_pretty(model.config())?).with_context(|| format!("writing {}", p.display()))?;
+    urbancast_io::write_atomic(&p, serde_json::to_string_pretty(model.config())?).with_context(|| format!("writing {}", p.display()))?;
     grid.save_json(dir.join(GRID_FILE))
 }
 

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{fails_cleanly, json, ok, urbancast};
+use common::{fails_cleanly, json, ok, tiny_hoser_toml, urbancast};
 
 const TRANSFER: &str = r#"
 sources = ["synthetic:metro?days=16"]
@@ -99,31 +99,12 @@ fn transfer_killed_and_resumed_matches_an_uninterrupted_run() {
     fails_cleanly(&urbancast(&["transfer", "--config", "t.toml", "--out", "t.toml"], w), "input");
 }
 
-const TINY_HOSER: &str = "[model]
-road_id_dim = 8
-len_dim = 4
-class_dim = 4
-lon_dim = 4
-lat_dim = 4
-gat_layers = 1
-gcn_layers = 1
-traj_layers = 1
-ffn_mult = 2
-fusion_hidden = 8
-nav_dim = 16
-time_hidden = 8
-
-[train]
-batch = 16
-lr = 0.01
-";
-
 #[test]
 fn traj_train_killed_and_resumed_matches_an_uninterrupted_run() {
     let d = tempfile::tempdir().unwrap();
     let w = d.path();
     ok(&urbancast(&["traj", "synth", "--trips", "400", "--zones", "8", "--out", "t.csv"], w));
-    std::fs::write(w.join("tiny.toml"), TINY_HOSER).unwrap();
+    std::fs::write(w.join("tiny.toml"), tiny_hoser_toml()).unwrap();
     let base = ["traj", "train", "--train", "t.csv", "--zones", "16", "--epochs", "8", "--max-batches", "6", "--config", "tiny.toml"];
     ok(&urbancast(&[&base[..], &["--out", "full"]].concat(), w));
     let cut = [&base[..], &["--out", "cut"]].concat();

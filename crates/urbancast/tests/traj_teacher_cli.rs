@@ -8,7 +8,7 @@ use urbancast_roads::io::read_hoser_csv;
 use urbancast_traj::train::split_indices;
 
 mod common;
-use common::{fails_cleanly, json, ok, urbancast};
+use common::{TINY_HOSER_MODEL, fails_cleanly, json, ok, tiny_hoser_toml, urbancast};
 
 /// A tiny teacher (a few seconds on a CPU).
 const TINY: [&str; 16] = [
@@ -29,22 +29,6 @@ const TINY: [&str; 16] = [
     "--batch",
     "32",
 ];
-
-/// A tiny `traj train` generator configuration (only its split matters here).
-const TINY_HOSER: &str = "[model]
-road_id_dim = 8
-len_dim = 4
-class_dim = 4
-lon_dim = 4
-lat_dim = 4
-gat_layers = 1
-gcn_layers = 1
-traj_layers = 1
-ffn_mult = 2
-fusion_hidden = 8
-nav_dim = 16
-time_hidden = 8
-";
 
 fn ids(p: &Path) -> Vec<String> {
     read_hoser_csv(p).unwrap().iter().map(|t| t.id.clone().unwrap()).collect()
@@ -103,7 +87,7 @@ fn teacher_writes_folder_log_curves_and_splits() {
         assert_eq!(ids(&m.join(f)), want, "{f}");
     }
     // ... and byte for byte the split `traj train` writes for the same seed.
-    std::fs::write(w.join("hoser.toml"), TINY_HOSER).unwrap();
+    std::fs::write(w.join("hoser.toml"), TINY_HOSER_MODEL).unwrap();
     let gen_args = ["traj", "train", "--train", "t.csv", "--zones", "8", "--epochs", "1", "--max-batches", "1", "--seed", "3"];
     ok(&urbancast(&[&gen_args[..], &["--config", "hoser.toml", "--out", "gm"]].concat(), w));
     for f in ["train.csv", "val.csv", "test.csv"] {
@@ -236,7 +220,7 @@ fn distill_trains_the_generator_with_the_teacher() {
     let d = tempfile::tempdir().unwrap();
     let w = d.path();
     synth_and_teacher(w, "300", "tm");
-    std::fs::write(w.join("tiny.toml"), format!("{TINY_HOSER}\n[train]\nbatch = 16\nlr = 0.01\n")).unwrap();
+    std::fs::write(w.join("tiny.toml"), tiny_hoser_toml()).unwrap();
     let base = ["--train", "t.csv", "--config", "tiny.toml", "--epochs", "2", "--max-batches", "3", "--seed", "3"];
     // `--student-config` (the issue's name) is `--config`.
     let student: Vec<&str> = base.iter().map(|&a| if a == "--config" { "--student-config" } else { a }).collect();

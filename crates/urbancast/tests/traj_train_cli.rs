@@ -4,33 +4,14 @@ use urbancast_roads::Trajectory;
 use urbancast_roads::io::{read_hoser_csv, write_hoser_csv};
 
 mod common;
-use common::{fails_cleanly, json, ok, urbancast};
-
-const TINY: &str = "[model]
-road_id_dim = 8
-len_dim = 4
-class_dim = 4
-lon_dim = 4
-lat_dim = 4
-gat_layers = 1
-gcn_layers = 1
-traj_layers = 1
-ffn_mult = 2
-fusion_hidden = 8
-nav_dim = 16
-time_hidden = 8
-
-[train]
-batch = 16
-lr = 0.01
-";
+use common::{fails_cleanly, json, ok, tiny_hoser_toml, urbancast};
 
 #[test]
 fn train_writes_bundle_log_curves_and_splits() {
     let d = tempfile::tempdir().unwrap();
     let w = d.path();
     ok(&urbancast(&["traj", "synth", "--trips", "300", "--zones", "8", "--out", "t.csv"], w));
-    std::fs::write(w.join("tiny.toml"), TINY).unwrap();
+    std::fs::write(w.join("tiny.toml"), tiny_hoser_toml()).unwrap();
     let args = ["traj", "train", "--train", "t.csv", "--zones", "16", "--epochs", "2", "--max-batches", "3", "--config", "tiny.toml"];
     let t = ok(&urbancast(&[&args[..], &["--out", "m"]].concat(), w));
     assert!(t.contains("best epoch") && t.contains("val acc"), "{t}");

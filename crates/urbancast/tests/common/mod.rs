@@ -51,3 +51,25 @@ pub fn fails_cleanly(o: &Output, must_contain: impl Needles) {
 pub fn json(p: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
+
+/// The model table of a tiny HOSER generator (a few seconds per epoch on a CPU).
+pub const TINY_HOSER_MODEL: &str = "[model]
+road_id_dim = 8
+len_dim = 4
+class_dim = 4
+lon_dim = 4
+lat_dim = 4
+gat_layers = 1
+gcn_layers = 1
+traj_layers = 1
+ffn_mult = 2
+fusion_hidden = 8
+nav_dim = 16
+time_hidden = 8
+";
+
+/// A tiny generator configuration: [`TINY_HOSER_MODEL`] and a `[train]` table (batch 16,
+/// lr 0.01).
+pub fn tiny_hoser_toml() -> String {
+    format!("{TINY_HOSER_MODEL}\n[train]\nbatch = 16\nlr = 0.01\n")
+}

@@ -46,17 +46,21 @@ pub fn save_module<M: Module>(module: &M, path: &Path) -> Result<()> {
     module.save_into(&mut store).map_err(|e| anyhow!("writing {}: {e}", path.display()))
 }
 
-/// Loads the weights at `path` into `module`, refusing missing or mismatched tensors.
+/// Loads the weights at `path` into `module`, refusing missing or mismatched tensors
+/// ([`urbancast_nn::load_weights`]).
 pub fn load_module<M: Module>(module: &mut M, path: &Path) -> Result<()> {
-    if !path.is_file() {
-        bail!("{}: no such file", path.display());
-    }
-    let mut store = BurnpackStore::from_file(path).auto_extension(false);
-    let res = module.load_from(&mut store).map_err(|e| anyhow!("reading {}: {e}", path.display()))?;
-    if !res.errors.is_empty() || !res.missing.is_empty() {
-        bail!("{}: the checkpoint does not fit this model (missing {:?}, errors {:?})", path.display(), res.missing, res.errors);
-    }
-    Ok(())
+    Ok(urbancast_nn::load_weights(module, path)?)
+}
+
+/// Writes the state of `optim` (burnpack, keyed by parameter ids) to `path`.
+pub fn save_optim(optim: &ModuleOptimizer, path: &Path) -> Result<()> {
+    optim.to_record().save(path).map_err(|e| anyhow!("writing {}: {e:?}", path.display()))
+}
+
+/// Loads the optimiser state at `path` (written by [`save_optim`]) into `optim`.
+pub fn load_optim_file(path: &Path, optim: ModuleOptimizer) -> Result<ModuleOptimizer> {
+    let rec = OptimizerRecord::load(path).map_err(|e| anyhow!("reading {}: {e:?}", path.display()))?;
+    Ok(optim.load_record(rec))
 }
 
 /// Writes a checkpoint of the run into `run` (see the module docs); `objective` writes the
@@ -78,8 +82,7 @@ pub fn save<M: Module>(
     if let Some(b) = best {
         save_module(b, &tmp.join("best.bpk"))?;
     }
-    let opt = tmp.join("optim.bpk");
-    optim.to_record().save(&opt).map_err(|e| anyhow!("writing {}: {e:?}", opt.display()))?;
+    save_optim(optim, &tmp.join("optim.bpk"))?;
     let obj = tmp.join("objective");
     std::fs::create_dir_all(&obj).with_context(|| format!("creating {}", obj.display()))?;
     objective(&obj)?;
@@ -118,7 +121,5 @@ pub fn read_state(dir: &Path) -> Result<CheckpointState> {
 
 /// Loads the optimiser state of the checkpoint in `dir` into `optim`.
 pub fn load_optim(dir: &Path, optim: ModuleOptimizer) -> Result<ModuleOptimizer> {
-    let p = dir.join("optim.bpk");
-    let rec = OptimizerRecord::load(&p).map_err(|e| anyhow!("reading {}: {e:?}", p.display()))?;
-    Ok(optim.load_record(rec))
+    load_optim_file(&dir.join("optim.bpk"), optim)
 }

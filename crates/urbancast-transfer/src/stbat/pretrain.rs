@@ -388,8 +388,7 @@ impl Objective for StbatObjective<'_, '_, '_> {
         let mut cities = vec![];
         for (k, c) in self.cities.iter().enumerate() {
             urbancast_train::checkpoint::save_module(&c.riam, &dir.join(format!("riam-{k}.bpk")))?;
-            let p = dir.join(format!("riam-optim-{k}.bpk"));
-            c.optim.optimizer().to_record().save(&p).map_err(|e| anyhow::anyhow!("writing {}: {e:?}", p.display()))?;
+            urbancast_train::checkpoint::save_optim(c.optim.optimizer(), &dir.join(format!("riam-optim-{k}.bpk")))?;
             cities.push(CityState { acc: pair_data(&c.acc), acc_n: c.acc_n, stats: pair_data(&c.stats), ready: c.ready });
         }
         let state = ObjectiveState { cities, outcome: self.outcome.clone() };
@@ -406,8 +405,7 @@ impl Objective for StbatObjective<'_, '_, '_> {
         for (k, (c, s)) in self.cities.iter_mut().zip(state.cities).enumerate() {
             urbancast_train::checkpoint::load_module(&mut c.riam, &dir.join(format!("riam-{k}.bpk")))?;
             let op = dir.join(format!("riam-optim-{k}.bpk"));
-            let rec = burn::optim::OptimizerRecord::load(&op).map_err(|e| anyhow::anyhow!("reading {}: {e:?}", op.display()))?;
-            c.optim.set_optimizer(OptimConfig::adam(0.0).init().load_record(rec));
+            c.optim.set_optimizer(urbancast_train::checkpoint::load_optim_file(&op, OptimConfig::adam(0.0).init())?);
             let device = c.input.device();
             c.acc = pair_tensors(s.acc, &device);
             c.acc_n = s.acc_n;

@@ -206,6 +206,18 @@ impl Prepared {
         Prepared { city, scaler, scaled }
     }
 
+    /// Channel `c` alone (`c < C`): its flow, scaled flow and scaler, with the city's name, layout,
+    /// POI and active-region mask unchanged (so a per-channel model is scored on the regions of
+    /// the joint one).
+    pub fn channel(&self, c: usize) -> Prepared {
+        let one = |a: &Array3<f32>| a.slice(ndarray::s![.., .., c..c + 1]).to_owned();
+        let mut city = self.city.clone();
+        city.flow = one(&self.city.flow);
+        city.channels = vec![self.city.channels[c]];
+        let scaler = Scaler { min: vec![self.scaler.min[c]], max: vec![self.scaler.max[c]] };
+        Prepared { city, scaler, scaled: one(&self.scaled) }
+    }
+
     /// Input window for target step `t`: the `lags` steps before it, `[L, R, C]`.
     pub fn window(&self, t: usize, lags: usize) -> ndarray::ArrayView3<'_, f32> {
         self.scaled.slice(ndarray::s![t - lags..t, .., ..])

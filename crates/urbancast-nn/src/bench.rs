@@ -165,7 +165,7 @@ pub fn bench_stnet(opts: &BenchOpts) -> BenchReport {
     println!("stnet bench: burn-flex, {threads} threads, B={b}, grid {h}x{w}, warmup {}, iters {}", opts.warmup, opts.iters);
     let mut results = vec![];
     for &c in &opts.channels {
-        let cfg = StNetConfig::new(c);
+        let cfg = StNetConfig { output: crate::stnet::Output::Sigmoid, ..StNetConfig::new(c) }; // as torch_stnet.py
         let l = cfg.lags;
         let model = cfg.init(SpatialKind::Grid, &ad);
         let params = model.num_params();
@@ -203,7 +203,7 @@ pub fn profile_stnet(opts: &BenchOpts) -> ProfileReport {
     let c = opts.channels.first().copied().unwrap_or(1);
     let (b, h, w) = (opts.batch, opts.height, opts.width);
     let r = h * w;
-    let cfg = StNetConfig::new(c);
+    let cfg = StNetConfig { output: crate::stnet::Output::Sigmoid, ..StNetConfig::new(c) }; // as torch_stnet.py
     let (l, k) = (cfg.lags, cfg.conv_channels);
     let model = cfg.init(SpatialKind::Grid, &ad);
     let Spatial::Grid(grid) = model.spatial.clone() else { unreachable!() };

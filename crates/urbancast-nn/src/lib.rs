@@ -50,4 +50,4 @@ pub use mtgnn::{Mtgnn, MtgnnConfig, MtgnnOut, load_mtgnn, save_mtgnn};
 pub use seeded::{materialize, seeded, try_seeded};
 pub use spatial::{Conv3x3, normalized_adjacency, reference_conv3x3};
 pub use stmlp::{StMlp, StMlpConfig, StMlpOut, load_stmlp, save_stmlp};
-pub use stnet::{Space, SpatialKind, StNet, StNetConfig, StOut};
+pub use stnet::{Output, Space, Spatial, SpatialKind, StNet, StNetConfig, StOut};

@@ -1,5 +1,6 @@
 //! ST-net backbone (CrossTReS `STNet_nobn`): per-lag spatial block (shared weights) ->
-//! per-region LSTM over the lags -> `z = [last output || last hidden]` -> MLP head -> sigmoid.
+//! per-region LSTM over the lags -> `z = [last output || last hidden]` -> MLP head, linear
+//! (STBaT eq. 9; the default) or followed by a sigmoid (CrossTReS `sigmoid_out = True`).
 
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
@@ -20,6 +21,30 @@ pub enum SpatialKind {
     Graph,
 }
 
+/// What follows the head's last linear layer.
+///
+/// On sparse targets (scaled means of 0.05–0.08, a third or more exact zeros) the sigmoid
+/// output starts at 0.5 and its first steps push every region's logit far below zero, where the
+/// sigmoid is flat: training sits on the constant predictor for hundreds of steps, in PyTorch as
+/// here (README, "Transfer: training regime"). The linear output learns the same windows at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Output {
+    /// `FC(ReLU(FC(z)))`, unbounded while training; predictions are clamped at 0 at inference
+    /// ([`StNet::predict_scaled`]).
+    #[default]
+    Linear,
+    /// `sigmoid(FC(ReLU(FC(z))))`, in (0, 1).
+    Sigmoid,
+}
+
+impl Output {
+    /// The output of checkpoints written before the choice existed.
+    fn legacy() -> Self {
+        Output::Sigmoid
+    }
+}
+
 /// Hyper-parameters of the ST-net.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StNetConfig {
@@ -35,12 +60,16 @@ pub struct StNetConfig {
     pub hidden: usize,
     /// Hidden width of the prediction head.
     pub head_hidden: usize,
+    /// Linear or sigmoid output (checkpoints without the field were sigmoid).
+    #[serde(default = "Output::legacy")]
+    pub output: Output,
 }
 
 impl StNetConfig {
-    /// Paper defaults (`lags 6, conv 64, 3 res units, hidden 128, head 64`) for `channels`.
+    /// Paper defaults (`lags 6, conv 64, 3 res units, hidden 128, head 64`, linear output) for
+    /// `channels`.
     pub fn new(channels: usize) -> Self {
-        Self { channels, lags: 6, conv_channels: 64, res_units: 3, hidden: 128, head_hidden: 64 }
+        Self { channels, lags: 6, conv_channels: 64, res_units: 3, hidden: 128, head_hidden: 64, output: Output::Linear }
     }
 
     /// Width of the feature `z` (`2 * hidden`).
@@ -133,7 +162,8 @@ impl Space {
 /// Output of [`StNet::forward`].
 #[derive(Clone, Debug)]
 pub struct StOut {
-    /// Predictions in (0, 1), `[B, R, C]`.
+    /// Predictions (scaled units) `[B, R, C]`: unbounded for [`Output::Linear`], in (0, 1)
+    /// for [`Output::Sigmoid`].
     pub pred: Tensor<3>,
     /// Region features `[B, R, 2 * hidden]` (= `[last LSTM output || last hidden]`).
     pub z: Tensor<3>,
@@ -222,8 +252,23 @@ impl StNet {
         Ok(StOut { pred, z })
     }
 
-    /// Prediction head on features: `z [B, R, 2H]` -> `[B, R, C]` in (0, 1).
+    /// Prediction head on features: `z [B, R, 2H]` -> `[B, R, C]` (see [`Output`]).
     pub fn forward_head(&self, z: Tensor<3>) -> Tensor<3> {
-        sigmoid(self.fc2.forward(relu(self.fc1.forward(z))))
+        let y = self.fc2.forward(relu(self.fc1.forward(z)));
+        match self.config.output {
+            Output::Linear => y,
+            Output::Sigmoid => sigmoid(y),
+        }
+    }
+
+    /// Inference: [`StNet::forward`]'s predictions clamped at 0 (flows are never negative; a
+    /// no-op for the sigmoid output).
+    pub fn predict_scaled(&self, x: Tensor<4>, space: &Space) -> Result<Tensor<3>> {
+        Ok(self.forward(x, space)?.pred.clamp_min(0.0))
+    }
+
+    /// The spatial block (the first part of the feature extractor).
+    pub fn spatial(&self) -> &Spatial {
+        &self.spatial
     }
 }

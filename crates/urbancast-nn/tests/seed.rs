@@ -12,7 +12,15 @@ fn params(m: &urbancast_nn::StNet) -> Vec<u8> {
 #[test]
 fn same_seed_same_init() {
     let dev = Device::flex();
-    let cfg = StNetConfig { channels: 1, lags: 2, conv_channels: 4, res_units: 1, hidden: 3, head_hidden: 2 };
+    let cfg = StNetConfig {
+        channels: 1,
+        lags: 2,
+        conv_channels: 4,
+        res_units: 1,
+        hidden: 3,
+        head_hidden: 2,
+        output: urbancast_nn::Output::Linear,
+    };
     for kind in [SpatialKind::Grid, SpatialKind::Graph] {
         let a = cfg.init_seeded(kind, &dev, 7);
         let b = cfg.init_seeded(kind, &dev, 7);

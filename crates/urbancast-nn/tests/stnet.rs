@@ -2,11 +2,13 @@
 
 use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
-use urbancast_nn::{NnError, Space, SpatialKind, StNetConfig, fused_lstm, load_stnet, normalized_adjacency, reference_lstm, save_stnet};
+use urbancast_nn::{
+    NnError, Output, Space, SpatialKind, StNetConfig, fused_lstm, load_stnet, normalized_adjacency, reference_lstm, save_stnet,
+};
 use urbancast_train::{OptimConfig, Stepper};
 
 fn tiny(channels: usize) -> StNetConfig {
-    StNetConfig { channels, lags: 3, conv_channels: 8, res_units: 2, hidden: 6, head_hidden: 5 }
+    StNetConfig { channels, lags: 3, conv_channels: 8, res_units: 2, hidden: 6, head_hidden: 5, output: Output::Sigmoid }
 }
 
 fn rand4(dims: [usize; 4], device: &Device) -> Tensor<4> {
@@ -30,7 +32,7 @@ fn ring_adj(r: usize) -> Vec<f32> {
 #[test]
 fn grid_shapes_on_two_grid_sizes() {
     let dev = Device::flex();
-    let cfg = StNetConfig::new(2); // paper sizes: z is 256-d
+    let cfg = StNetConfig { output: Output::Sigmoid, ..StNetConfig::new(2) }; // paper sizes: z is 256-d
     let model = cfg.init(SpatialKind::Grid, &dev);
     for (b, h, w) in [(2, 3, 4), (1, 5, 2)] {
         let out = model.forward(rand4([b, 6, 2, h * w], &dev), &Space::grid(h, w)).unwrap();
@@ -48,7 +50,7 @@ fn grid_shapes_on_two_grid_sizes() {
 #[test]
 fn graph_shapes_and_head_reuse() {
     let dev = Device::flex();
-    let cfg = StNetConfig::new(1);
+    let cfg = StNetConfig { output: Output::Sigmoid, ..StNetConfig::new(1) };
     let model = cfg.init(SpatialKind::Graph, &dev);
     for r in [4, 7] {
         let space = Space::graph_from_dense(&ring_adj(r), r, &dev);
@@ -62,6 +64,40 @@ fn graph_shapes_and_head_reuse() {
             assert!((a - b).abs() < 1e-6);
         }
     }
+}
+
+#[test]
+fn linear_output_is_the_sigmoid_heads_logit_and_inference_clamps_at_zero() {
+    let dev = Device::flex();
+    let sig = tiny(1);
+    let lin = StNetConfig { output: Output::Linear, ..sig.clone() };
+    let space = Space::grid(3, 4);
+    let mut negatives = 0;
+    for seed in 1..=12 {
+        // same seed, same parameters: only the last activation differs
+        let a = lin.init_seeded(SpatialKind::Grid, &dev, seed);
+        let b = sig.init_seeded(SpatialKind::Grid, &dev, seed);
+        let x = rand4([2, 3, 1, 12], &dev);
+        let y = values(a.forward(x.clone(), &space).unwrap().pred);
+        let p = values(b.forward(x.clone(), &space).unwrap().pred);
+        for (y, p) in y.iter().zip(&p) {
+            assert!((1.0 / (1.0 + (-y).exp()) - p).abs() < 1e-6, "sigmoid({y}) != {p}");
+        }
+        let clamped = values(a.predict_scaled(x, &space).unwrap());
+        for (c, y) in clamped.iter().zip(&y) {
+            assert_eq!(*c, y.max(0.0));
+        }
+        negatives += y.iter().filter(|&&v| v < 0.0).count();
+    }
+    assert!(negatives > 0, "no seed gave a negative raw output: the clamp was not exercised");
+}
+
+#[test]
+fn checkpoints_without_an_output_field_read_as_sigmoid() {
+    let json = r#"{"channels":1,"lags":6,"conv_channels":64,"res_units":3,"hidden":128,"head_hidden":64}"#;
+    let cfg: StNetConfig = serde_json::from_str(json).unwrap();
+    assert_eq!(cfg.output, Output::Sigmoid);
+    assert_eq!(StNetConfig::new(1).output, Output::Linear);
 }
 
 #[test]

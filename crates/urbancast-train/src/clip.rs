@@ -36,6 +36,14 @@ impl ModuleVisitor for Scale<'_> {
     }
 }
 
+/// The joint L2 norm of the gradients of `module`'s parameters in `grads` (0 when none has
+/// one), e.g. of one loss term on one part of a model.
+pub fn grad_norm<M: Module>(module: &M, grads: &GradientsParams) -> f64 {
+    let mut v = SquaredNorm { grads, total: None };
+    module.visit(&mut v);
+    v.total.map_or(0.0, |t| f64::from(t.into_scalar::<f32>()).sqrt())
+}
+
 /// Scales all gradients so that their joint L2 norm is at most `max_norm`; returns the norm
 /// before clipping.
 pub fn clip_global_norm<M: Module>(module: &M, grads: &mut GradientsParams, max_norm: f32) -> f32 {

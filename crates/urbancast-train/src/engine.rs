@@ -265,7 +265,11 @@ pub fn fit<O: Objective>(model: O::Model, obj: &mut O, spec: &TrainSpec, run: Op
         }
         let mut sums = Sums::default();
         let mut lr = spec.lr;
+        let mut probe = vec![];
         for (i, batch) in batches.iter().take(per_epoch).enumerate() {
+            if i == 0 {
+                probe = obj.probe(&model, batch)?;
+            }
             lr = spec.schedule.lr_at(spec.lr, step + 1, planned, epoch);
             let bl = obj.loss(&model, batch)?;
             let terms: Vec<(&'static str, f64)> = bl.terms.iter().map(|(n, t)| (*n, t.clone().into_scalar::<f32>() as f64)).collect();
@@ -305,6 +309,7 @@ pub fn fit<O: Objective>(model: O::Model, obj: &mut O, spec: &TrainSpec, run: Op
             grad_norm: per(sums.grad, sums.steps as f64),
             grad_norm_max: sums.grad_max,
             clipped: per(sums.clipped as f64, sums.steps as f64),
+            probe: probe.into_iter().collect(),
             best: improved,
             train_seconds,
             seconds: t0.elapsed().as_secs_f64(),

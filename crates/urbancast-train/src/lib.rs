@@ -32,7 +32,7 @@ pub mod optim;
 pub mod outdir;
 pub mod progress;
 
-pub use clip::clip_global_norm;
+pub use clip::{clip_global_norm, grad_norm};
 pub use engine::{Fitted, RunDir, StepInfo, Stepper, TrainSpec, epoch_seed, fit};
 pub use log::{EpochRecord, TrainLog};
 pub use objective::{BatchLoss, Direction, Objective, Validation};

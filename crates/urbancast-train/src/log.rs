@@ -35,6 +35,9 @@ pub struct EpochRecord {
     pub grad_norm_max: f64,
     /// Share of the epoch's steps whose gradient was clipped.
     pub clipped: f64,
+    /// The objective's diagnostics on the epoch's first batch ([`crate::Objective::probe`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub probe: BTreeMap<String, f64>,
     /// Whether this epoch's model became the best so far.
     pub best: bool,
     /// Seconds of the epoch's optimiser steps (batch building included).

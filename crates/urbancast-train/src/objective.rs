@@ -108,6 +108,14 @@ pub trait Objective {
         Ok(())
     }
 
+    /// Diagnostics measured on the first batch of every epoch, before its optimiser step, and
+    /// logged as the epoch's `probe` values (e.g. the gradient norm of each loss term on the
+    /// feature extractor, see the grid objectives). None by default; it must not draw random
+    /// numbers, so that it leaves training unchanged.
+    fn probe(&mut self, _model: &Self::Model, _batch: &Self::Batch) -> Result<Vec<(String, f64)>> {
+        Ok(vec![])
+    }
+
     /// Writes whatever state the objective carries between epochs (beyond the model) into
     /// `dir`, for [`Objective::load_state`] on resume. Stateless objectives write nothing.
     fn save_state(&self, _dir: &Path) -> Result<()> {

@@ -72,9 +72,12 @@ impl<'a> Task<'a> {
     }
 }
 
-/// Mean squared error over active regions: `sum(mask * (p - y)^2) / (B * C * active)`.
+/// Squared error summed over active regions, averaged over the batch and the channels:
+/// `sum(mask * (p - y)^2) / (B * C)` — CrossTReS `train_epoch`'s `loss.mean(0).sum()` for one
+/// channel (STBaT eq. 15 sums over regions as well). With a per-channel model (C = 1) it is
+/// exactly CrossTReS's loss; a joint model averages its channels so both have one scale.
 pub fn masked_mse(pred: Tensor<3>, target: Tensor<3>, task: &Task) -> Tensor<1> {
     let [b, _, c] = pred.dims();
     let se = (pred - target).square() * task.mask.clone();
-    se.sum().div_scalar((b * c * task.n_active.max(1)) as f32)
+    se.sum().div_scalar((b * c) as f32)
 }

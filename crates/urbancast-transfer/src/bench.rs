@@ -75,6 +75,7 @@ pub fn time_pretrain(
         res_units: settings.res_units,
         hidden,
         head_hidden: if stbat { settings.stbat.head_hidden } else { settings.head_hidden },
+        output: if stbat { urbancast_nn::Output::Linear } else { settings.output },
     };
     let model = cfg.init_seeded(kind, &ad, seed);
     let log = if stbat {

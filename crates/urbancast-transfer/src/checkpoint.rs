@@ -56,3 +56,43 @@ pub fn load(dir: &Path, device: &Device) -> Result<(StNet, Meta)> {
     }
     Ok((model, meta))
 }
+
+/// Loads `dir`: one checkpoint (a `meta.json` in it), or a folder of single-channel checkpoints
+/// (one subfolder each, e.g. `pickup/` and `dropoff/`, in name order) that together make one
+/// model per channel of the same city. Errors name the folder.
+pub fn load_set(dir: &Path, device: &Device) -> Result<Vec<(StNet, Meta)>> {
+    if dir.join(META_FILE).is_file() || !dir.is_dir() {
+        return Ok(vec![load(dir, device)?]);
+    }
+    let mut subs: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join(META_FILE).is_file())
+        .collect();
+    subs.sort();
+    if subs.is_empty() {
+        anyhow::bail!("{}: not a checkpoint folder (no {META_FILE}, nor subfolders with one)", dir.display());
+    }
+    let mut out = vec![];
+    for s in &subs {
+        let (m, meta) = load(s, device)?;
+        if meta.channels.len() != 1 {
+            anyhow::bail!("{}: a per-channel checkpoint must have one channel, this one has {:?}", s.display(), meta.channels);
+        }
+        if let Some((_, first)) = out.first() {
+            let first: &Meta = first;
+            if first.interval_min != meta.interval_min
+                || first.model.lags != meta.model.lags
+                || out.iter().any(|(_, o): &(StNet, Meta)| o.channels == meta.channels)
+            {
+                anyhow::bail!(
+                    "{}: the per-channel checkpoints in {} do not belong together (interval, lags or a repeated channel)",
+                    s.display(),
+                    dir.display()
+                );
+            }
+        }
+        out.push((m, meta));
+    }
+    Ok(out)
+}

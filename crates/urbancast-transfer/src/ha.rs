@@ -1,7 +1,10 @@
-//! Historical average: the mean of the target's available data at the same hour of week.
+//! The simple predictors every table carries as controls, in original units:
 //!
-//! Slots with no available data fall back to the same time of day, then to the overall mean
-//! of the available data (with 3 days of data most hours of the week are unseen).
+//! * [`predict`], the historical average: the mean of the target's available data at the same
+//!   hour of week. Slots with no available data fall back to the same time of day, then to the
+//!   overall mean of the available data (with 3 days of data most hours of the week are unseen);
+//! * [`region_mean`]: each region's mean over the available data;
+//! * [`persistence`]: the last observed step (needs no training data).
 use ndarray::{Array3, Axis};
 use urbancast_data::City;
 
@@ -41,4 +44,21 @@ pub fn predict(city: &City, available: &[usize], test: &[usize]) -> Array3<f32> 
         }
     }
     out
+}
+
+/// Each region's (and channel's) mean over the `available` steps, for every `test` step.
+pub fn region_mean(city: &City, available: &[usize], test: &[usize]) -> Array3<f32> {
+    let (_, r, c) = city.flow.dim();
+    let mean = city.flow.select(Axis(0), available).mapv(f64::from).mean_axis(Axis(0)).unwrap_or_else(|| ndarray::Array2::zeros((r, c)));
+    let mut out = Array3::<f32>::zeros((test.len(), r, c));
+    for mut o in out.axis_iter_mut(Axis(0)) {
+        o.assign(&mean.mapv(|v| v as f32));
+    }
+    out
+}
+
+/// The value one step before each `test` step (steps ≥ 1).
+pub fn persistence(city: &City, test: &[usize]) -> Array3<f32> {
+    let prev: Vec<usize> = test.iter().map(|&t| t.saturating_sub(1)).collect();
+    city.flow.select(Axis(0), &prev)
 }

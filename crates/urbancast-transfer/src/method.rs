@@ -13,16 +13,34 @@ pub enum Method {
     FineTune,
     /// Pre-train on all sources and predict the target directly.
     ZeroShot,
+    /// The control for STBaT: the plain pre-training and fine-tune (zero-shot when N = 0) of an
+    /// ST-net with STBaT's exact head (`256 -> stbat.head_hidden -> C`, linear output), so that
+    /// a gain of STBaT over it comes from STBaT's training, not from its wider predictor.
+    FineTuneStbatHead,
     /// Historical average by hour of week over the target's available data.
     Ha,
+    /// Each region's mean over the target's available data.
+    RegionMean,
+    /// The last observed step (no training data needed).
+    Persistence,
     /// STBaT balanced pre-training (or one of its ablations), then the foundation's fine-tune
     /// when N > 0 or direct prediction when N = 0.
     Stbat(Variant),
 }
 
 impl Method {
-    /// Every method at its default (STBaT in full; its ablations are in [`Method::ABLATIONS`]).
-    pub const ALL: [Method; 5] = [Method::TargetOnly, Method::FineTune, Method::ZeroShot, Method::Ha, Method::Stbat(Variant::Full)];
+    /// Every method at its default (STBaT in full with its control; its ablations are in
+    /// [`Method::ABLATIONS`]).
+    pub const ALL: [Method; 8] = [
+        Method::Persistence,
+        Method::RegionMean,
+        Method::Ha,
+        Method::TargetOnly,
+        Method::FineTune,
+        Method::ZeroShot,
+        Method::FineTuneStbatHead,
+        Method::Stbat(Variant::Full),
+    ];
     /// The four STBaT ablations.
     pub const ABLATIONS: [Method; 4] =
         [Method::Stbat(Variant::NoPoi), Method::Stbat(Variant::NoFdp), Method::Stbat(Variant::NoSimdcl), Method::Stbat(Variant::NoWloss)];
@@ -34,32 +52,67 @@ impl Method {
             Method::TargetOnly => "target-only",
             Method::FineTune => "fine-tune",
             Method::ZeroShot => "zero-shot",
+            Method::FineTuneStbatHead => "fine-tune-stbat-head",
             Method::Ha => "ha",
+            Method::RegionMean => "region-mean",
+            Method::Persistence => "persistence",
             Method::Stbat(v) => v.name(),
         }
     }
     /// Whether the method needs target training data (N > 0 days).
     pub fn needs_target_data(&self) -> bool {
-        matches!(self, Method::TargetOnly | Method::FineTune | Method::Ha)
+        matches!(self, Method::TargetOnly | Method::FineTune | Method::Ha | Method::RegionMean)
     }
-    /// Whether the method pre-trains on the source cities (fine-tune, zero-shot, STBaT).
+    /// Whether the method is a simple predictor (no model: HA, region mean, persistence).
+    pub fn is_simple(&self) -> bool {
+        matches!(self, Method::Ha | Method::RegionMean | Method::Persistence)
+    }
+    /// Whether the method pre-trains on the source cities (fine-tune, zero-shot, STBaT and its
+    /// control).
     pub fn needs_pretraining(&self) -> bool {
-        matches!(self, Method::FineTune | Method::ZeroShot | Method::Stbat(_))
+        self.pretraining().is_some()
     }
-    /// The pre-training this method builds on: None = none, Some(None) = plain, Some(Some(v)) = STBaT.
-    pub fn pretraining(&self) -> Option<Option<Variant>> {
+    /// The pre-training this method builds on (None = none); methods with the same one share it.
+    pub fn pretraining(&self) -> Option<Pretraining> {
         match self {
-            Method::FineTune | Method::ZeroShot => Some(None),
-            Method::Stbat(v) => Some(Some(*v)),
-            _ => None,
+            Method::FineTune | Method::ZeroShot => Some(Pretraining::Plain),
+            Method::FineTuneStbatHead => Some(Pretraining::PlainStbatHead),
+            Method::Stbat(v) => Some(Pretraining::Stbat(*v)),
+            Method::TargetOnly | Method::Ha | Method::RegionMean | Method::Persistence => None,
         }
+    }
+    /// Whether the model has STBaT's head (`stbat.head_hidden`, linear output).
+    pub fn has_stbat_head(&self) -> bool {
+        matches!(self, Method::FineTuneStbatHead | Method::Stbat(_))
     }
     /// Whether the model is trained on the target when `days` of target data are available.
     pub fn trains_on_target(&self, days: usize) -> bool {
         match self {
-            Method::TargetOnly | Method::FineTune | Method::Ha => true,
-            Method::ZeroShot => false,
-            Method::Stbat(_) => days > 0,
+            Method::TargetOnly | Method::FineTune | Method::Ha | Method::RegionMean => true,
+            Method::ZeroShot | Method::Persistence => false,
+            Method::Stbat(_) | Method::FineTuneStbatHead => days > 0,
+        }
+    }
+}
+
+/// A pre-training on the source cities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pretraining {
+    /// Plain loss, the plain methods' head (fine-tune, zero-shot).
+    Plain,
+    /// Plain loss, STBaT's head ([`Method::FineTuneStbatHead`]).
+    PlainStbatHead,
+    /// STBaT (or an ablation).
+    Stbat(Variant),
+}
+
+impl Pretraining {
+    /// Name of its run folder part: `pretrain`, `pretrain-stbat-head`, `pretrain-stbat`, ...
+    pub fn folder(&self) -> String {
+        match self {
+            Pretraining::Plain => "pretrain".into(),
+            Pretraining::PlainStbatHead => "pretrain-stbat-head".into(),
+            Pretraining::Stbat(v) => format!("pretrain-{}", v.name()),
         }
     }
 }

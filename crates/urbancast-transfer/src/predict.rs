@@ -12,15 +12,15 @@ use urbancast_nn::StNet;
 
 use crate::batch::Task;
 
-/// Predicts the given target steps with `model` (a non-autodiff module) in batches of `batch`.
-/// Returns `[N, R, C]` in the city's original units.
+/// Predicts the given target steps with `model` (a non-autodiff module) in batches of `batch`,
+/// clamped at 0 ([`StNet::predict_scaled`]). Returns `[N, R, C]` in the city's original units.
 pub fn predict(model: &StNet, task: &Task, steps: &[usize], lags: usize, batch: usize) -> anyhow::Result<Array3<f32>> {
     let city = &task.prep.city;
     let (r, c) = (city.num_regions(), city.num_channels());
     let mut out = Vec::with_capacity(steps.len() * r * c);
     for chunk in steps.chunks(batch.max(1)) {
         let x = task.eval_inputs(chunk, lags);
-        let pred = model.forward(x, &task.eval_space)?.pred;
+        let pred = model.predict_scaled(x, &task.eval_space)?;
         let data = pred.into_data().convert::<f32>();
         out.extend(data.as_slice::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?.iter().copied());
     }
@@ -49,7 +49,9 @@ pub struct CityPrediction {
 
 /// Loads the checkpoint folder `checkpoint` on `device` and predicts the target steps
 /// `from..to` (default: the first step with enough history to the end) of the city `spec`
-/// (`seed` seeds a synthetic SPEC), resampled and channel-aligned to the checkpoint.
+/// (`seed` seeds a synthetic SPEC), resampled and channel-aligned to the checkpoint. A folder of
+/// per-channel checkpoints (one subfolder per channel, as `transfer` writes them) is predicted
+/// channel by channel.
 pub fn predict_city(
     checkpoint: &Path,
     spec: &str,
@@ -58,9 +60,11 @@ pub fn predict_city(
     to: Option<usize>,
     device: &Device,
 ) -> anyhow::Result<CityPrediction> {
-    let (model, meta) = crate::checkpoint::load(checkpoint, device)?;
+    let models = crate::checkpoint::load_set(checkpoint, device)?;
+    let channels: Vec<_> = models.iter().flat_map(|(_, m)| m.channels.iter().copied()).collect();
+    let meta = &models[0].1;
     let city = urbancast_data::spec::load(spec, seed).with_context(|| format!("loading `{spec}`"))?;
-    let city = city.select_channels(&meta.channels)?.resample(meta.interval_min)?;
+    let city = city.select_channels(&channels)?.resample(meta.interval_min)?;
     let lags = meta.model.lags;
     let t = city.num_steps();
     let (from, to) = (from.unwrap_or(lags), to.unwrap_or(t));
@@ -72,10 +76,19 @@ pub fn predict_city(
     }
     let protocol = Protocol { percentile: meta.percentile, ..Default::default() };
     let prep = Prepared::new(city, &protocol);
-    let task = Task::new(&prep, device);
     let steps: Vec<usize> = (from..to).collect();
-    let pred = predict(&model.valid(), &task, &steps, lags, 64)?;
-    drop(task);
+    let mut parts = vec![];
+    let mut c0 = 0;
+    for (model, m) in &models {
+        let c = m.channels.len();
+        // a per-channel model sees its channels scaled on their own, as in training
+        let part = if models.len() == 1 { prep.clone() } else { prep.channel(c0) };
+        let task = Task::new(&part, device);
+        parts.push(predict(&model.valid(), &task, &steps, lags, 64)?);
+        c0 += c;
+    }
+    let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
+    let pred = ndarray::concatenate(ndarray::Axis(2), &views)?;
     Ok(CityPrediction { prep, steps, pred })
 }
 

@@ -11,10 +11,23 @@ use crate::report::{sanitize, write_report};
 use crate::runner::{Experiment, RunOutput, RunPlan};
 use crate::stbat::Variant;
 
-/// The methods of the STBaT paper's tables: target-only, fine-tune, zero-shot, STBaT and its
-/// four ablations.
+/// The methods of the STBaT paper's tables — target-only, fine-tune, zero-shot, STBaT and its
+/// four ablations — with the simple predictors (persistence, region mean, historical average)
+/// and the control the paper lacks (fine-tune with STBaT's head).
 pub fn stbat_paper_methods() -> Vec<Method> {
-    [Method::TargetOnly, Method::FineTune, Method::ZeroShot, Method::Stbat(Variant::Full)].into_iter().chain(Method::ABLATIONS).collect()
+    [
+        Method::Persistence,
+        Method::RegionMean,
+        Method::Ha,
+        Method::TargetOnly,
+        Method::FineTune,
+        Method::ZeroShot,
+        Method::FineTuneStbatHead,
+        Method::Stbat(Variant::Full),
+    ]
+    .into_iter()
+    .chain(Method::ABLATIONS)
+    .collect()
 }
 
 /// Parses method names (see [`Method`]'s `FromStr`).

@@ -1,7 +1,9 @@
-//! Training the ST-net on the shared engine ([`urbancast_train::fit`]): Adam (coupled weight
-//! decay, ε = 1e-8), global gradient-norm clipping, masked MSE, validation RMSE (original
-//! units) after every epoch, early stopping with the best model kept.
+//! Training the ST-net on the shared engine ([`urbancast_train::fit`]) as CrossTReS does: Adam
+//! (coupled weight decay 5e-5, ε = 1e-8), batch 32, global gradient-norm clip 2, squared error
+//! summed over active regions and averaged over the batch, validation RMSE (original units)
+//! after every epoch, the best model kept; early stopping only where a patience is set.
 use anyhow::Result;
+use burn::optim::GradientsParams;
 use burn::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -33,7 +35,8 @@ pub struct TrainConfig {
     pub clip_norm: f32,
     /// Epochs at most.
     pub max_epochs: usize,
-    /// Epochs without a better validation RMSE before stopping.
+    /// Epochs without a better validation RMSE before stopping; 0 = no early stopping (every
+    /// epoch runs and the best one is kept).
     pub patience: usize,
     /// Optimiser steps before early stopping may trigger (default 0).
     pub min_steps: usize,
@@ -73,7 +76,7 @@ impl TrainConfig {
             clip_norm: self.clip_norm,
             max_epochs: self.max_epochs,
             max_batches_per_epoch: None,
-            patience: Some(self.patience),
+            patience: (self.patience > 0).then_some(self.patience),
             min_steps: self.min_steps,
             seed: seed ^ 0x5EED_7A1B,
             progress: true,
@@ -190,7 +193,17 @@ impl<'s, 't, 'a> GridData<'s, 't, 'a> {
     }
 }
 
-/// The plain objective: masked MSE over active regions.
+/// The gradient norm of `term` (an autodiff loss of `net`'s forward pass) on the ST-net's
+/// feature extractor (spatial block and LSTM; the head excluded): what a loss term asks of the
+/// shared representation, logged per epoch through [`Objective::probe`].
+pub fn extractor_grad_norm(net: &StNet, term: Tensor<1>) -> f64 {
+    let grads = GradientsParams::from_grads(term.backward(), net);
+    let a = urbancast_train::grad_norm(net.spatial(), &grads);
+    let b = urbancast_train::grad_norm(net.lstm(), &grads);
+    (a * a + b * b).sqrt()
+}
+
+/// The plain objective: masked squared error over active regions ([`masked_mse`]).
 pub struct PlainMse<'s, 't, 'a> {
     /// Splits and batching.
     pub data: GridData<'s, 't, 'a>,
@@ -216,6 +229,13 @@ impl Objective for PlainMse<'_, '_, '_> {
 
     fn direction(&self) -> Direction {
         Direction::Lower
+    }
+
+    /// The loss's gradient norm on the feature extractor (`grad_extractor_pred`).
+    fn probe(&mut self, model: &StNet, b: &GridBatch) -> Result<Vec<(String, f64)>> {
+        let (task, x, y) = self.data.tensors(b);
+        let out = model.forward(x, &task.space)?;
+        Ok(vec![("grad_extractor_pred".into(), extractor_grad_norm(model, masked_mse(out.pred, y, task)))])
     }
 }
 

@@ -34,8 +34,9 @@ impl Settings {
 }
 
 impl TrainConfig {
-    /// Checks the ranges: `lr` and `clip_norm` finite and `> 0`, `weight_decay ≥ 0`, `batch`,
-    /// `max_epochs` and `patience ≥ 1` (0 epochs would save an untrained model).
+    /// Checks the ranges: `lr` and `clip_norm` finite and `> 0`, `weight_decay ≥ 0`, `batch`
+    /// and `max_epochs ≥ 1` (0 epochs would save an untrained model); `patience` 0 means no
+    /// early stopping.
     pub fn validate(&self) -> Result<()> {
         self.validate_at("")
     }
@@ -51,7 +52,6 @@ impl TrainConfig {
         c.at_least("batch", self.batch, 1)?;
         c.positive("clip_norm", self.clip_norm)?;
         c.at_least("max_epochs", self.max_epochs, 1)?;
-        c.at_least("patience", self.patience, 1)?;
         Ok(())
     }
 }

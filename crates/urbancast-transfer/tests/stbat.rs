@@ -9,10 +9,10 @@ use ndarray::{Array2, array};
 use urbancast_data::prep::{Prepared, Protocol};
 use urbancast_nn::{SpatialKind, StNetConfig};
 use urbancast_train::{Objective, OptimConfig, Stepper};
-use urbancast_transfer::batch::Task;
+use urbancast_transfer::batch::{Task, masked_mse};
 use urbancast_transfer::stbat::{
     self, DclOrder, DclSim, StbatConfig, StbatObjective, Stblm, Variant, cosine_similarity, gaussian_kl, inverse_density_weights,
-    log_density, regional_stats, simdcl, simdcl_direct,
+    log_density, regional_stats, simdcl, simdcl_direct, weighted_mse,
 };
 use urbancast_transfer::train::{GridData, Split, TrainConfig};
 use urbancast_transfer::{Experiment, Method, RunPlan, Settings};
@@ -135,9 +135,27 @@ fn gaussian_kl_matches_a_hand_computation() {
         tensor2(&sh, [2, 2], &device),
     )
     .into_scalar::<f32>() as f64;
-    let kl = |m: f64, s: f64, m2: f64, s2: f64| (s2 / s).ln() + (s * s + (m - m2) * (m - m2)) / (2.0 * s2 * s2) - 0.5;
+    // eq. 5 as printed: KL(N(mu_hat, sigma_hat^2) || N(mu, sigma^2)), the prediction first
+    let kl = |m: f64, s: f64, mh: f64, sh: f64| (s / sh).ln() + (sh * sh + (mh - m) * (mh - m)) / (2.0 * s * s) - 0.5;
     let want = (0..4).map(|i| kl(mu[i] as f64, sg[i] as f64, mh[i] as f64, sh[i] as f64)).sum::<f64>() / 2.0;
     assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+    // by hand, region 0 dim 0: ln(1/1) + (1 + 0.25)/2 - 0.5 = 0.125; dim 1: ln(0.5) + 1/(2*0.25) - 0.5
+    let r0 = 0.125 + (0.5f64.ln() + 2.0 - 0.5);
+    // region 1 dim 0: ln(2/1) + (1 + 1)/8 - 0.5; dim 1: ln(1/2) + 4/2 - 0.5
+    let r1 = (2f64.ln() + 0.25 - 0.5) + (0.5f64.ln() + 2.0 - 0.5);
+    assert!((got - (r0 + r1) / 2.0).abs() < 1e-5, "{got} vs {}", (r0 + r1) / 2.0);
+    // the other direction is a different number: the direction is the paper's
+    let other = (0..4).map(|i| kl(mh[i] as f64, sh[i] as f64, mu[i] as f64, sg[i] as f64)).sum::<f64>() / 2.0;
+    assert!((got - other).abs() > 1e-3, "{got} vs reversed {other}");
+    // the observed sigma is floored at 1e-3
+    let floored = gaussian_kl(
+        tensor2(&[0.0], [1, 1], &device),
+        tensor2(&[0.0], [1, 1], &device),
+        tensor2(&[0.0], [1, 1], &device),
+        tensor2(&[1e-3], [1, 1], &device),
+    )
+    .into_scalar::<f32>();
+    assert!(floored.abs() < 1e-5, "sigma = 0 is read as 1e-3: {floored}");
     // zero when the distributions agree
     let zero = gaussian_kl(
         tensor2(&mu, [2, 2], &device),
@@ -147,6 +165,37 @@ fn gaussian_kl_matches_a_hand_computation() {
     )
     .into_scalar::<f32>();
     assert!(zero.abs() < 1e-6);
+}
+
+#[test]
+fn cosine_simdcl_matches_a_hand_computation() {
+    let device = Device::flex();
+    // d0 = (1, 0), d1 = (0, 1), d2 = (1, 1): cos(0,1) = 0, cos(0,2) = cos(1,2) = 1/sqrt(2)
+    let d = tensor2(&[1.0, 0.0, 0.0, 1.0, 1.0, 1.0], [3, 2], &device);
+    let delta = array![[1.0, 0.9, 0.1], [0.9, 1.0, 0.5], [0.1, 0.5, 1.0]];
+    let got = simdcl(d, &DclOrder::new(&delta), 1.0, DclSim::Cosine).into_scalar::<f32>() as f64;
+    // (i, k) = (0, 1): denominator {1, 2} -> ln(e^0 + e^c) - 0; (0, 2): {2} -> 0
+    // (1, 0): {0, 2} -> ln(e^0 + e^c); (1, 2): {2} -> 0; (2, 0): {0} -> 0; (2, 1): {0, 1} -> ln 2
+    let c = std::f64::consts::FRAC_1_SQRT_2;
+    let want = (2.0 * (1.0 + c.exp()).ln() + 2f64.ln()) / 6.0;
+    assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+    // the cosine is the default (eq. 7)
+    assert_eq!(StbatConfig::default().dcl_sim, DclSim::Cosine);
+}
+
+#[test]
+fn the_prediction_loss_sums_over_regions() {
+    let device = Device::flex();
+    // B = 2, R = 2, C = 1; errors 1 and 2 in region 0, 0 and 1 in region 1
+    let pred = Tensor::<3>::from_data(TensorData::new(vec![1.0f32, 0.0, 2.0, 1.0], [2, 2, 1]), &device);
+    let zero = Tensor::<3>::zeros([2, 2, 1], &device);
+    let w = Tensor::<3>::from_data(TensorData::new(vec![0.5f32, 1.5], [1, 2, 1]), &device);
+    // eq. 15: sum_r w_r * mean_b (p - y)^2 = 0.5 * (1 + 4) / 2 + 1.5 * (0 + 1) / 2 = 2.0
+    let got = weighted_mse(pred.clone(), zero.clone(), w).into_scalar::<f32>();
+    assert!((got - 2.0).abs() < 1e-6, "{got}");
+    let ones = Tensor::<3>::ones([1, 2, 1], &device);
+    let plain = weighted_mse(pred, zero, ones).into_scalar::<f32>();
+    assert!((plain - 3.0).abs() < 1e-6, "(1 + 4 + 0 + 1) / 2 = 3, not the mean over regions (1.5): {plain}");
 }
 
 #[test]
@@ -162,7 +211,7 @@ fn regional_stats_are_batch_mean_and_unbiased_std() {
 }
 
 fn tiny_net() -> StNetConfig {
-    StNetConfig { channels: 2, lags: 6, conv_channels: 8, res_units: 1, hidden: 8, head_hidden: 16 }
+    StNetConfig { channels: 2, lags: 6, conv_channels: 8, res_units: 1, hidden: 8, head_hidden: 16, output: urbancast_nn::Output::Linear }
 }
 
 /// Flattened parameter values of a module.
@@ -186,7 +235,8 @@ fn one_alternation_changes_both_modules() {
     let task = Task::new(&prep, &ad);
     let steps: Vec<usize> = (6..38).collect();
     let train = [Split { task: &task, steps: &steps }];
-    let cfg = StbatConfig { riam_warmup: 20, riam_steps: 10, ..StbatConfig::default() };
+    // a narrow kernel, so that the warm-up's embeddings give non-uniform densities
+    let cfg = StbatConfig { riam_warmup: 20, riam_steps: 10, bandwidth: 0.05, ..StbatConfig::default() };
     let net = tiny_net().init_seeded(SpatialKind::Grid, &ad, 4);
     let model = Stblm::new(net, 16, &ad, 5);
     let mut obj = StbatObjective::new(GridData::new(&train, &train, 6), &cfg, tiny_net().z_dim(), 6).unwrap();
@@ -217,6 +267,8 @@ fn one_alternation_changes_both_modules() {
     let w2: Vec<f64> = after[0].weight.iter().copied().filter(|v| v.is_finite()).collect();
     assert!((w2.iter().sum::<f64>() / w2.len() as f64 - 1.0).abs() < 1e-9);
     let outcome = obj.into_outcome();
+    assert_eq!(outcome.weight_range.len(), 2, "after the warm-up and after the alternation");
+    assert!(outcome.weight_range.iter().all(|&(lo, hi, used)| used && hi >= stbat::NON_UNIFORM_RATIO * lo), "{:?}", outcome.weight_range);
     assert_eq!(outcome.emb_loss.len(), 2, "warm-up and one alternation");
     assert_eq!(outcome.dcl_loss.len(), 1);
     assert!(outcome.dcl_loss[0].is_finite());
@@ -230,7 +282,7 @@ fn tiny_settings() -> Settings {
         hidden: 8,
         pretrain: TrainConfig { max_epochs: 2, batch: 16, ..TrainConfig::default() },
         target_train: TrainConfig { max_epochs: 2, batch: 16, ..TrainConfig::default() },
-        stbat: StbatConfig { riam_warmup: 20, riam_steps: 5, head_hidden: 16, proj_dim: 16, ..StbatConfig::default() },
+        stbat: StbatConfig { riam_warmup: 20, riam_steps: 5, head_hidden: 16, proj_dim: 16, bandwidth: 0.05, ..StbatConfig::default() },
         ..Settings::default()
     }
 }
@@ -274,6 +326,31 @@ fn stbat_and_its_ablations_run_in_the_runner_and_reproduce() {
     for (x, y) in a.iter().zip(&b) {
         assert_eq!(x.row.scores.mean.rmse, y.row.scores.mean.rmse, "same seed, same numbers ({})", x.row.method);
     }
+}
+
+#[test]
+fn uniform_densities_keep_the_plain_loss_and_simdcl_off() {
+    let protocol = Protocol::default();
+    let prep = Prepared::new(tiny("metro", 2), &protocol);
+    let ad = Device::flex().autodiff();
+    let task = Task::new(&prep, &ad);
+    let steps: Vec<usize> = (6..38).collect();
+    let train = [Split { task: &task, steps: &steps }];
+    // a kernel far wider than the embeddings' spread: every density is the same
+    let cfg = StbatConfig { riam_warmup: 20, riam_steps: 5, bandwidth: 1e4, ..StbatConfig::default() };
+    let net = tiny_net().init_seeded(SpatialKind::Grid, &ad, 4);
+    let model = Stblm::new(net.clone(), 16, &ad, 5);
+    let mut obj = StbatObjective::new(GridData::new(&train, &train, 6), &cfg, tiny_net().z_dim(), 6).unwrap();
+    let batch = (0, steps[..16].to_vec());
+    let bl = obj.loss(&model, &batch).unwrap();
+    assert_eq!(bl.terms.iter().map(|t| t.0).collect::<Vec<_>>(), ["pred"], "no SimDCL on a uniform density");
+    // and the prediction loss is the plain one: squared error summed over regions, batch mean
+    let (x, y) = task.batch(&batch.1, 6);
+    let plain = masked_mse(net.forward(x, &task.space).unwrap().pred, y, &task).into_scalar::<f32>();
+    assert!((bl.total.into_scalar::<f32>() - plain).abs() < 1e-5 * plain.abs().max(1.0));
+    let outcome = obj.into_outcome();
+    let (lo, hi, used) = outcome.weight_range[0];
+    assert!(!used && hi < stbat::NON_UNIFORM_RATIO * lo, "{:?}", outcome.weight_range);
 }
 
 #[test]

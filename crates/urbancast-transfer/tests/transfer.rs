@@ -31,7 +31,15 @@ fn training_loss_falls_on_a_tiny_city() {
     let task = Task::new(&prep, &ad);
     let steps: Vec<usize> = (6..6 + 64).collect();
     let val: Vec<usize> = (100..132).collect();
-    let cfg = urbancast_nn::StNetConfig { channels: 2, lags: 6, conv_channels: 8, res_units: 1, hidden: 16, head_hidden: 16 };
+    let cfg = urbancast_nn::StNetConfig {
+        channels: 2,
+        lags: 6,
+        conv_channels: 8,
+        res_units: 1,
+        hidden: 16,
+        head_hidden: 16,
+        output: urbancast_nn::Output::Linear,
+    };
     let model = cfg.init_seeded(urbancast_nn::SpatialKind::Grid, &ad, 7);
     let tc = TrainConfig { max_epochs: 12, patience: 100, batch: 16, lr: 3e-3, ..TrainConfig::default() };
     let (_, log) = train(
@@ -70,16 +78,21 @@ fn runner_produces_every_method_and_is_reproducible() {
     assert_eq!(
         names,
         vec![
+            ("persistence".into(), 1),
+            ("region-mean".into(), 1),
+            ("ha".into(), 1),
             ("target-only".into(), 1),
             ("fine-tune".into(), 1),
             ("zero-shot".into(), 1),
-            ("ha".into(), 1),
+            ("fine-tune-stbat-head".into(), 1),
             ("stbat".into(), 1),
+            ("persistence".into(), 0),
             ("zero-shot".into(), 0),
+            ("fine-tune-stbat-head".into(), 0),
             ("stbat".into(), 0)
         ]
     );
-    assert_eq!(skipped.len(), 3, "target-only, fine-tune and ha cannot run with N = 0: {skipped:?}");
+    assert_eq!(skipped.len(), 4, "region-mean, ha, target-only and fine-tune cannot run with N = 0: {skipped:?}");
     for o in &a {
         let s = &o.row.scores;
         assert_eq!(s.per_channel.len(), 2);
@@ -87,8 +100,9 @@ fn runner_produces_every_method_and_is_reproducible() {
         assert_eq!(o.row.test_samples, 48);
         assert_eq!(o.region_rmse.len(), 20);
     }
-    // zero-shot does not depend on N; the same seed gives the same numbers.
-    assert_eq!(a[2].row.scores, a[5].row.scores);
+    // zero-shot and persistence do not depend on N; the same seed gives the same numbers.
+    assert_eq!(a[5].row.scores, a[9].row.scores);
+    assert_eq!(a[0].row.scores, a[8].row.scores);
     let (b, _) = run();
     for (x, y) in a.iter().zip(&b) {
         assert_eq!(x.row.scores, y.row.scores, "{} differs between identical runs", x.row.method);
@@ -128,24 +142,61 @@ fn historical_average_matches_hand_computation() {
 
 #[test]
 fn checkpoints_reload_to_identical_predictions() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = tiny_settings();
-    s.checkpoint_dir = Some(dir.path().to_path_buf());
-    let exp = Experiment::new(vec![tiny("metro", 2)], tiny("suburb", 2), &s.protocol).unwrap();
-    let out = exp
-        .run(&RunPlan { methods: &[Method::FineTune], days: &[1], seeds: &[3], settings: &s, device: &Device::flex() }, |_| {}, |_| {})
-        .unwrap();
-    let ckpt = dir.path().join("fine-tune-n1-seed3");
-    let (model, meta) = checkpoint::load(&ckpt, &Device::flex()).unwrap();
-    assert_eq!(meta.method, "fine-tune");
-    assert_eq!(meta.trained_on, vec!["metro".to_string(), "suburb".to_string()]);
-    let task = Task::new(&exp.target, &Device::flex());
-    let splits = s.protocol.target_splits(&exp.target.city, 1).unwrap();
-    let pred = predict::predict(&model, &task, &splits.test, 6, 64).unwrap();
-    let truth = predict::truth(&task, &splits.test);
-    let names = vec!["pickup".to_string(), "dropoff".to_string()];
-    let scores = urbancast_eval::score(pred.view(), truth.view(), &exp.target.city.mask, &names);
-    assert_eq!(scores, out[0].row.scores, "reloaded checkpoint must reproduce the run's predictions");
-    let e = checkpoint::load(&dir.path().join("missing"), &Device::flex()).err().unwrap().to_string();
+    for joint in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = tiny_settings();
+        s.checkpoint_dir = Some(dir.path().to_path_buf());
+        s.joint_channels = joint;
+        let exp = Experiment::new(vec![tiny("metro", 2)], tiny("suburb", 2), &s.protocol).unwrap();
+        let methods = [Method::FineTune, Method::FineTuneStbatHead];
+        let out = exp
+            .run(&RunPlan { methods: &methods, days: &[1], seeds: &[3], settings: &s, device: &Device::flex() }, |_| {}, |_| {})
+            .unwrap();
+        let splits = s.protocol.target_splits(&exp.target.city, 1).unwrap();
+        let names = vec!["pickup".to_string(), "dropoff".to_string()];
+        for (k, m) in methods.iter().enumerate() {
+            let ckpt = dir.path().join(format!("{m}-n1-seed3"));
+            // per channel (the default): one single-channel checkpoint per channel in subfolders
+            assert_eq!(ckpt.join("pickup").is_dir(), !joint);
+            let models = checkpoint::load_set(&ckpt, &Device::flex()).unwrap();
+            assert_eq!(models.len(), if joint { 1 } else { 2 });
+            let mut parts = vec![];
+            for (i, (model, meta)) in models.iter().enumerate() {
+                assert_eq!(meta.method, m.name());
+                assert_eq!(meta.trained_on, vec!["metro".to_string(), "suburb".to_string()]);
+                // STBaT's control has STBaT's head: 256-style width and a linear output
+                let want_hidden = if *m == Method::FineTuneStbatHead { s.stbat.head_hidden } else { s.head_hidden };
+                assert_eq!((meta.model.head_hidden, meta.model.output), (want_hidden, urbancast_nn::Output::Linear));
+                let prep = if joint { exp.target.clone() } else { exp.target.channel(1 - i) }; // subfolders in name order: dropoff, pickup
+                assert_eq!(meta.channels, prep.city.channels);
+                let task = Task::new(&prep, &Device::flex());
+                parts.push(predict::predict(model, &task, &splits.test, 6, 64).unwrap());
+            }
+            if !joint {
+                parts.reverse();
+            }
+            let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
+            let pred = ndarray::concatenate(ndarray::Axis(2), &views).unwrap();
+            let task = Task::new(&exp.target, &Device::flex());
+            let truth = predict::truth(&task, &splits.test);
+            let scores = urbancast_eval::score(pred.view(), truth.view(), &exp.target.city.mask, &names);
+            assert_eq!(scores, out[k].row.scores, "{m}, joint {joint}: reloaded checkpoints must reproduce the run's predictions");
+        }
+    }
+    let e = checkpoint::load(&std::path::PathBuf::from("/nonexistent/missing"), &Device::flex()).err().unwrap().to_string();
     assert!(e.contains("meta.json"), "{e}");
+    let empty = tempfile::tempdir().unwrap();
+    let e = checkpoint::load_set(empty.path(), &Device::flex()).err().unwrap().to_string();
+    assert!(e.contains("not a checkpoint folder"), "{e}");
+}
+
+#[test]
+fn simple_predictors_match_hand_computations() {
+    // 2 regions, 1 channel; region 0 = step index, region 1 = 2 * step index
+    let flow = Array3::from_shape_fn((30, 2, 1), |(t, r, _)| (t * (r + 1)) as f32);
+    let city = City::new("simple", 60, flow, vec![Channel::Other], Layout::Grid { height: 1, width: 2 }).unwrap();
+    let p = ha::persistence(&city, &[10, 20]);
+    assert_eq!(p.as_slice().unwrap(), &[9.0, 18.0, 19.0, 38.0]);
+    let m = ha::region_mean(&city, &[2, 3, 4], &[25]);
+    assert_eq!(m.as_slice().unwrap(), &[3.0, 6.0]);
 }

@@ -53,11 +53,15 @@ fn train_and_stbat_configs() {
         (TrainConfig { batch: 0, ..d.clone() }, "pretrain.batch must be at least 1 (got 0)"),
         (TrainConfig { clip_norm: 0.0, ..d.clone() }, "pretrain.clip_norm must be greater than 0 (got 0)"),
         (TrainConfig { max_epochs: 0, ..d.clone() }, "pretrain.max_epochs must be at least 1 (got 0)"),
-        (TrainConfig { patience: 0, ..d.clone() }, "pretrain.patience must be at least 1 (got 0)"),
+        (TrainConfig { eps: 0.0, ..d.clone() }, "pretrain.eps must be greater than 0 (got 0)"),
     ];
     for (c, want) in cases {
         assert_eq!(err(c.validate_at("pretrain.")), want);
     }
+    // patience 0 = no early stopping
+    TrainConfig { patience: 0, ..d.clone() }.validate().unwrap();
+    assert_eq!(TrainConfig { patience: 0, ..d.clone() }.spec("t", 1).patience, None);
+    assert_eq!(TrainConfig { patience: 4, ..d.clone() }.spec("t", 1).patience, Some(4));
     let d = StbatConfig::default();
     d.validate().unwrap();
     let cases = [

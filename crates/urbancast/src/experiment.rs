@@ -13,7 +13,8 @@ use crate::transfer::{StbatArgs, print_loo};
 #[derive(clap::Subcommand, Debug)]
 pub enum Which {
     /// STBaT on the three synthetic cities (each the target of the other two): target-only,
-    /// fine-tune, zero-shot, STBaT and its four ablations, N = 3 and 0 days, 5 seeds.
+    /// fine-tune, zero-shot, HA, fine-tune with STBaT's head, STBaT and its four ablations, N = 3
+    /// and 0 days, 5 seeds.
     StbatSynthetic(StbatSyntheticArgs),
     /// LightST on Shenzhen taxi speed, LA loop speed and NYC 69-zone taxi flows: MTGNN teacher,
     /// MLP student without and with distillation, 3 seeds; metrics at horizons 3/6/12,
@@ -32,27 +33,21 @@ pub struct StbatSyntheticArgs {
     /// Days of target training data.
     #[arg(long, value_delimiter = ',', default_values_t = [3usize, 0])]
     pub days: Vec<usize>,
-    /// Methods (default: target-only, fine-tune, zero-shot, stbat and the four ablations).
+    /// Methods (default: target-only, fine-tune, zero-shot, ha, fine-tune-stbat-head, stbat and
+    /// the four ablations).
     #[arg(long = "method", value_delimiter = ',', value_name = "M")]
     pub methods: Vec<String>,
     /// Days of synthetic data per city.
     #[arg(long, default_value_t = 35)]
     pub city_days: usize,
-    /// Maximum pre-training epochs (early stopping with patience 5 may end sooner).
-    #[arg(long, default_value_t = 30)]
-    pub pretrain_epochs: usize,
-    /// Maximum epochs on the target's few days.
-    #[arg(long, default_value_t = 60)]
-    pub target_epochs: usize,
     /// Feature maps of the ST-net's spatial block (paper: 64).
     #[arg(long, default_value_t = 64)]
     pub conv_channels: usize,
     /// LSTM hidden size (paper: 128; the feature z is twice as wide).
     #[arg(long, default_value_t = 128)]
     pub hidden: usize,
-    /// Hidden width of the plain methods' prediction head (CrossTReS: 64; STBaT's is 256).
-    #[arg(long, default_value_t = 64)]
-    pub head_hidden: usize,
+    #[command(flatten)]
+    pub regime: crate::transfer::RegimeArgs,
     #[command(flatten)]
     pub device: DeviceArg,
     #[command(flatten)]
@@ -76,12 +71,8 @@ fn stbat_synthetic(a: StbatSyntheticArgs) -> Result<()> {
     let methods: Vec<Method> = if a.methods.is_empty() { stbat_paper_methods() } else { parse_methods(&a.methods)? };
     let device = a.device.get()?;
     let cities = crate::demo::cities(a.seeds[0], a.city_days)?;
-    let mut settings = Settings::default();
-    settings.pretrain.max_epochs = a.pretrain_epochs;
-    settings.target_train.max_epochs = a.target_epochs;
-    settings.conv_channels = a.conv_channels;
-    settings.hidden = a.hidden;
-    settings.head_hidden = a.head_hidden;
+    let mut settings = Settings { conv_channels: a.conv_channels, hidden: a.hidden, ..Settings::default() };
+    a.regime.apply(&mut settings)?;
     a.stbat.apply(&mut settings.stbat)?;
     settings.validate()?;
     let record =

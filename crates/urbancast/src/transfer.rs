@@ -6,10 +6,11 @@ use anyhow::{Result, bail};
 use serde::Deserialize;
 use urbancast_data::City;
 use urbancast_eval::{ResultRow, SummaryRow, table, write_json};
+use urbancast_nn::Output;
 use urbancast_transfer::cities::load_cities;
 use urbancast_transfer::protocols::{LooEvent, parse_methods};
 use urbancast_transfer::report::write_report;
-use urbancast_transfer::stbat::StbatConfig;
+use urbancast_transfer::stbat::{DclSim, StbatConfig};
 use urbancast_transfer::{Experiment, Method, RunOutput, Settings};
 
 use crate::args::{DeviceArg, OutFlags, Overrides, merged, set, spec_path};
@@ -23,8 +24,9 @@ pub struct Args {
     /// Target city SPEC.
     #[arg(long, value_name = "SPEC")]
     pub target: Option<String>,
-    /// Methods, comma-separated: target-only, fine-tune, zero-shot, ha, stbat, and the STBaT
-    /// ablations stbat-no-poi, stbat-no-fdp, stbat-no-simdcl, stbat-no-wloss.
+    /// Methods, comma-separated: target-only, fine-tune, zero-shot, ha, fine-tune-stbat-head
+    /// (STBaT's control: plain pre-training with STBaT's head), stbat, and the STBaT ablations
+    /// stbat-no-poi, stbat-no-fdp, stbat-no-simdcl, stbat-no-wloss.
     #[arg(long = "method", value_delimiter = ',', value_name = "M")]
     pub methods: Vec<String>,
     /// Days of target training data, comma-separated (3 = few-shot, 0 = zero-shot).
@@ -42,12 +44,12 @@ pub struct Args {
     /// Resample every city to this interval in minutes (by summation). Default: the coarsest.
     #[arg(long, value_name = "MIN")]
     pub interval: Option<u32>,
-    /// Maximum pre-training epochs (early stopping may end sooner).
-    #[arg(long)]
-    pub pretrain_epochs: Option<usize>,
-    /// Maximum epochs on the target's few days.
-    #[arg(long)]
-    pub target_epochs: Option<usize>,
+    /// Keep only these channels, comma-separated (e.g. `pickup`); default: every channel the
+    /// cities share.
+    #[arg(long, value_delimiter = ',', value_name = "CH")]
+    pub channels: Vec<String>,
+    #[command(flatten)]
+    pub regime: RegimeArgs,
     /// Do not save checkpoints.
     #[arg(long)]
     pub no_checkpoints: bool,
@@ -57,6 +59,60 @@ pub struct Args {
     pub reuse: OutFlags,
     #[command(flatten)]
     pub stbat: StbatArgs,
+}
+
+/// The training regime (defaults: CrossTReS's, see `Settings`).
+#[derive(clap::Args, Debug, Default, Clone)]
+pub struct RegimeArgs {
+    /// Cap on pre-training epochs (default 500, a safety bound: early stopping with patience 5
+    /// after 1,000 steps ends it).
+    #[arg(long, value_name = "N")]
+    pub pretrain_epochs: Option<usize>,
+    /// Optimiser steps before pre-training's early stopping may act (default 1000).
+    #[arg(long, value_name = "STEPS")]
+    pub pretrain_min_steps: Option<usize>,
+    /// Epochs without a better source validation RMSE before pre-training stops (default 5).
+    #[arg(long, value_name = "N")]
+    pub pretrain_patience: Option<usize>,
+    /// Epochs on the target's few days (default 80; all run, the best validation epoch is kept).
+    #[arg(long, value_name = "N")]
+    pub target_epochs: Option<usize>,
+    /// Early stopping on the target's validation days after this many epochs without
+    /// improvement (default: none).
+    #[arg(long, value_name = "N")]
+    pub target_patience: Option<usize>,
+    /// One model for all channels instead of one per channel (the papers' default).
+    #[arg(long)]
+    pub joint_channels: bool,
+    /// Output of the plain methods' head: linear (default) or sigmoid (CrossTReS; plateaus on
+    /// sparse targets).
+    #[arg(long, value_name = "linear|sigmoid", value_parser = parse_output)]
+    pub output: Option<Output>,
+    /// Hidden width of the plain methods' head (CrossTReS: 64; STBaT's is 256).
+    #[arg(long, value_name = "N")]
+    pub head_hidden: Option<usize>,
+}
+
+fn parse_output(s: &str) -> Result<Output, String> {
+    match s {
+        "linear" => Ok(Output::Linear),
+        "sigmoid" => Ok(Output::Sigmoid),
+        _ => Err(format!("`{s}`: expected linear or sigmoid")),
+    }
+}
+
+impl Overrides<Settings> for RegimeArgs {
+    fn apply(&self, s: &mut Settings) -> Result<()> {
+        set(&mut s.pretrain.max_epochs, &self.pretrain_epochs);
+        set(&mut s.pretrain.min_steps, &self.pretrain_min_steps);
+        set(&mut s.pretrain.patience, &self.pretrain_patience);
+        set(&mut s.target_train.max_epochs, &self.target_epochs);
+        set(&mut s.target_train.patience, &self.target_patience);
+        s.joint_channels |= self.joint_channels;
+        set(&mut s.output, &self.output);
+        set(&mut s.head_hidden, &self.head_hidden);
+        Ok(())
+    }
 }
 
 /// STBaT options (they apply to `stbat` and to every ablation method).
@@ -89,6 +145,20 @@ pub struct StbatArgs {
     /// STBaT: alternate with the RIAM every this many batches (default: once per epoch).
     #[arg(long, value_name = "BATCHES")]
     pub alternate_every: Option<usize>,
+    /// STBaT: similarity inside SimDCL, cosine (eq. 7, default) or neg-l2.
+    #[arg(long, value_name = "cosine|neg-l2", value_parser = parse_dcl_sim)]
+    pub dcl_sim: Option<DclSim>,
+    /// STBaT: weight of SimDCL next to the prediction loss (default 1, as eq. 15's sum).
+    #[arg(long, value_name = "W")]
+    pub dcl_weight: Option<f64>,
+}
+
+fn parse_dcl_sim(s: &str) -> Result<DclSim, String> {
+    match s {
+        "cosine" => Ok(DclSim::Cosine),
+        "neg-l2" => Ok(DclSim::NegL2),
+        _ => Err(format!("`{s}`: expected cosine or neg-l2")),
+    }
 }
 
 impl Overrides<StbatConfig> for StbatArgs {
@@ -102,6 +172,8 @@ impl Overrides<StbatConfig> for StbatArgs {
         set(&mut c.bandwidth, &self.bandwidth);
         set(&mut c.tau, &self.tau);
         set(&mut c.alternate_every, &self.alternate_every);
+        set(&mut c.dcl_sim, &self.dcl_sim);
+        set(&mut c.dcl_weight, &self.dcl_weight);
         c.validate()
     }
 }
@@ -117,6 +189,7 @@ struct FileConfig {
     seeds: Vec<u64>,
     out: Option<PathBuf>,
     interval: Option<u32>,
+    channels: Vec<String>,
     settings: Settings,
 }
 
@@ -129,8 +202,8 @@ impl Overrides<FileConfig> for Args {
         f.target = self.target.clone().or(f.target.take());
         f.out = self.out.clone().or(f.out.take());
         f.interval = self.interval.or(f.interval);
-        set(&mut f.settings.pretrain.max_epochs, &self.pretrain_epochs);
-        set(&mut f.settings.target_train.max_epochs, &self.target_epochs);
+        set(&mut f.channels, &self.channels);
+        self.regime.apply(&mut f.settings)?;
         self.stbat.apply(&mut f.settings.stbat)
     }
 }
@@ -148,7 +221,21 @@ pub fn run(a: Args) -> Result<()> {
     }
     settings.validate_at("settings.")?;
     let device = a.device.get()?;
-    let (sources, target_city) = load_cities(&f.sources, &target, f.interval, seeds[0])?;
+    let (mut sources, mut target_city) = load_cities(&f.sources, &target, f.interval, seeds[0])?;
+    if !f.channels.is_empty() {
+        let keep = f
+            .channels
+            .iter()
+            .map(|n| {
+                target_city.channels.iter().copied().find(|c| c.name() == n.as_str()).ok_or_else(|| {
+                    let have: Vec<&str> = target_city.channels.iter().map(|c| c.name()).collect();
+                    anyhow::anyhow!("--channels: `{n}` is not a channel of the aligned cities (they have: {})", have.join(", "))
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        target_city = target_city.select_channels(&keep)?;
+        sources = sources.into_iter().map(|c| c.select_channels(&keep)).collect::<Result<_, _>>()?;
+    }
     for c in sources.iter().chain([&target_city]) {
         eprintln!(
             "{:<12} {} steps x {} min, {} ({} active), channels {:?}",
@@ -163,7 +250,7 @@ pub fn run(a: Args) -> Result<()> {
     let exp = Experiment::new(sources, target_city, &settings.protocol)?;
     let inputs: Vec<PathBuf> = f.sources.iter().chain([&target]).filter_map(|s| spec_path(s)).chain(a.config.clone()).collect();
     let record = serde_json::json!({ "sources": f.sources, "target": target, "methods": f.methods, "days": days, "seeds": seeds,
-        "interval": f.interval, "settings": settings });
+        "interval": f.interval, "channels": f.channels, "settings": settings });
     prepare(&out, "transfer", &inputs, &record, a.reuse.reuse())?;
     settings.train_dir = Some(out.join("train"));
     settings.resume = a.reuse.resume;

@@ -10,21 +10,27 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DclSim {
-    /// Negative Euclidean distance `-||d_i - d_j||` (as Rank-N-Contrast, which SimDCL extends).
+    /// Cosine similarity, bounded in [-1, 1]: the `sim` of eq. 7, which eq. 13 reuses (the
+    /// default).
     #[default]
-    NegL2,
-    /// Cosine similarity.
     Cosine,
+    /// Negative Euclidean distance `-||d_i - d_j||` (as Rank-N-Contrast, which SimDCL extends;
+    /// an option).
+    NegL2,
 }
 
-/// Per-region mean and unbiased standard deviation of the features over the batch axis:
-/// `z [B, R, J]` -> (`mu [R, J]`, `sigma [R, J]`). Needs `B >= 2`. A tiny floor (1e-8) under
-/// the variance keeps the square root differentiable where a region's features are constant.
+/// Floor added to the variance of eq. 10 before its square root.
+pub const VAR_FLOOR: f32 = 1e-5;
+
+/// Per-region mean and unbiased standard deviation of the features over the batch axis (eq.
+/// 10): `z [B, R, J]` -> (`mu [R, J]`, `sigma = sqrt(var + 1e-5) [R, J]`). Needs `B >= 2`. The
+/// floor ([`VAR_FLOOR`]) keeps the square root's gradient bounded where a region's features are
+/// (nearly) constant.
 pub fn regional_stats(z: Tensor<3>) -> (Tensor<2>, Tensor<2>) {
     let [b, r, j] = z.dims();
     let mu = z.clone().mean_dim(0); // [1, R, J]
     let var = (z - mu.clone()).square().sum_dim(0).div_scalar((b.max(2) - 1) as f32);
-    (mu.reshape([r, j]), var.add_scalar(1e-8).sqrt().reshape([r, j]))
+    (mu.reshape([r, j]), var.add_scalar(VAR_FLOOR).sqrt().reshape([r, j]))
 }
 
 /// Pairwise similarities `[R, R]` of the rows of `d [R, P]`.
@@ -135,22 +141,28 @@ pub fn simdcl_direct(d: Tensor<2>, delta: &Array2<f64>, tau: f64, sim: DclSim) -
     ((denom - s) * pair).sum().div_scalar((r * (r - 1)) as f32)
 }
 
-/// Gaussian KL divergence `KL(N(mu, sigma^2) || N(mu_hat, sigma_hat^2))` summed over the
-/// feature dimensions and averaged over regions:
-/// `log(sigma_hat / sigma) + (sigma^2 + (mu - mu_hat)^2) / (2 sigma_hat^2) - 1/2`.
-/// The statistics `mu, sigma [R, J]` are constants; `sigma` is floored at 1e-4.
+/// Floor of the observed feature standard deviation `sigma` inside the KL of eq. 5 (it divides
+/// by `sigma^2`).
+pub const KL_SIGMA_FLOOR: f32 = 1e-3;
+
+/// The KL of eq. 5 as the paper prints it, `KL(N(mu_hat, sigma_hat^2) || N(mu, sigma^2))` —
+/// the predictor's Gaussian first:
+/// `log(sigma / sigma_hat) + (sigma_hat^2 + (mu_hat - mu)^2) / (2 sigma^2) - 1/2`,
+/// summed over the `J` feature dimensions and averaged over regions. The statistics
+/// `mu, sigma [R, J]` are constants; `sigma` is floored at [`KL_SIGMA_FLOOR`].
 pub fn gaussian_kl(mu: Tensor<2>, sigma: Tensor<2>, mu_hat: Tensor<2>, sigma_hat: Tensor<2>) -> Tensor<1> {
     let [r, _] = mu.dims();
-    let sigma = sigma.clamp_min(1e-4);
-    let var_hat = sigma_hat.clone().square();
-    let kl = sigma_hat.log() - sigma.clone().log() + (sigma.square() + (mu - mu_hat).square()) / var_hat.mul_scalar(2.0) - 0.5;
+    let sigma = sigma.clamp_min(KL_SIGMA_FLOOR);
+    let var = sigma.clone().square();
+    let kl = sigma.log() - sigma_hat.clone().log() + (sigma_hat.square() + (mu_hat - mu).square()) / var.mul_scalar(2.0) - 0.5;
     kl.sum().div_scalar(r.max(1) as f32)
 }
 
-/// Density-weighted MSE (eq. 14-15): `sum(w_r (p - y)^2) / (B * C * active)` with the weights
-/// `w [1, R, 1]` (0 at inactive regions, mean 1 over active ones); equals the plain masked MSE
-/// when every active weight is 1.
-pub fn weighted_mse(pred: Tensor<3>, target: Tensor<3>, weights: Tensor<3>, active: usize) -> Tensor<1> {
+/// Density-weighted prediction loss (eq. 14-15): `sum_r w_r sum_{b,c} (p - y)^2 / (B * C)`,
+/// summed over regions as eq. 15 and averaged over the batch and channels, with the weights
+/// `w [1, R, 1]` (0 at inactive regions, mean 1 over active ones); equals the plain loss
+/// ([`crate::batch::masked_mse`]) when every active weight is 1.
+pub fn weighted_mse(pred: Tensor<3>, target: Tensor<3>, weights: Tensor<3>) -> Tensor<1> {
     let [b, _, c] = pred.dims();
-    ((pred - target).square() * weights).sum().div_scalar((b * c * active.max(1)) as f32)
+    ((pred - target).square() * weights).sum().div_scalar((b * c) as f32)
 }

@@ -16,8 +16,10 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-pub use losses::{DclOrder, DclSim, gaussian_kl, pairwise_sim, regional_stats, simdcl, simdcl_direct, weighted_mse};
-pub use pretrain::{Balance, StbatObjective, StbatOutcome, Stblm, pretrain};
+pub use losses::{
+    DclOrder, DclSim, KL_SIGMA_FLOOR, VAR_FLOOR, gaussian_kl, pairwise_sim, regional_stats, simdcl, simdcl_direct, weighted_mse,
+};
+pub use pretrain::{Balance, NON_UNIFORM_RATIO, StbatObjective, StbatOutcome, Stblm, pretrain};
 pub use riam::{Riam, cosine_similarity, inverse_density_weights, log_density, poi_cross_entropy, poi_distribution};
 
 /// Hyper-parameters and switches of STBaT (defaults from the paper).
@@ -66,7 +68,7 @@ impl Default for StbatConfig {
             bandwidth: 0.85,
             tau: 1.0,
             dcl_weight: 1.0,
-            dcl_sim: DclSim::NegL2,
+            dcl_sim: DclSim::Cosine,
             head_hidden: 256,
             proj_dim: 256,
             no_poi: false,

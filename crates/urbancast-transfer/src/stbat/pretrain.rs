@@ -47,6 +47,13 @@ impl Stblm {
 
 use urbancast_nn::seeded;
 
+/// The density-based parts of STBaT (the weights of eq. 14 and SimDCL, which ranks by the RIAM's
+/// similarities) switch on for a city once an estimate of its RIAM gives weights whose largest
+/// is at least this multiple of the smallest. Before that — the first epoch of a city without
+/// POI, whose RIAM has not seen any feature statistics yet, or a RIAM whose embeddings
+/// collapsed — the plain loss is used and SimDCL is off.
+pub const NON_UNIFORM_RATIO: f64 = 1.1;
+
 /// Region densities and weights of one source city (all regions; NaN = inactive).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Balance {
@@ -68,6 +75,11 @@ pub struct StbatOutcome {
     pub emb_loss: Vec<f64>,
     /// Mean SimDCL per epoch.
     pub dcl_loss: Vec<f64>,
+    /// After each estimate of the densities: the smallest and largest loss weight ω over the
+    /// active regions of every source city, and whether they were used (see
+    /// [`NON_UNIFORM_RATIO`]).
+    #[serde(default)]
+    pub weight_range: Vec<(f64, f64, bool)>,
     /// Notices for the user (e.g. a city without POI).
     pub notes: Vec<String>,
 }
@@ -89,6 +101,8 @@ struct CityRiam {
     acc_n: usize,
     stats: Option<(Tensor<2>, Tensor<2>)>,
     ready: bool,
+    /// The densities are non-uniform: the weights and SimDCL apply.
+    balanced: bool,
     log_rho: Vec<f64>,
     weights: Vec<f64>,
     weight_tensor: Option<Tensor<3>>,
@@ -148,6 +162,7 @@ impl CityRiam {
             acc_n: 0,
             stats: None,
             ready: false,
+            balanced: false,
             log_rho: vec![],
             weights: vec![],
             weight_tensor: None,
@@ -193,7 +208,8 @@ impl CityRiam {
         Ok(Some(last))
     }
 
-    /// Densities, weights and the SimDCL order from the current embeddings.
+    /// Densities, weights and the SimDCL order from the current embeddings. The weights and
+    /// the order are used only when the density is non-uniform ([`NON_UNIFORM_RATIO`]).
     fn estimate(&mut self, cfg: &StbatConfig) {
         let phi = self.riam.embed(self.input.clone()).detach();
         let [ra, d] = phi.dims();
@@ -202,6 +218,14 @@ impl CityRiam {
         let phi = Array2::from_shape_vec((ra, d), v).expect("phi is [active regions, D]");
         self.log_rho = log_density(&phi, cfg.bandwidth);
         self.weights = inverse_density_weights(&self.log_rho);
+        self.ready = true;
+        let (lo, hi) = self.weight_range();
+        self.balanced = hi >= NON_UNIFORM_RATIO * lo;
+        if !self.balanced {
+            self.weight_tensor = None;
+            self.order = None;
+            return;
+        }
         let mut w = vec![0f32; self.regions];
         for (k, &r) in self.active.iter().enumerate() {
             w[r] = self.weights[k] as f32;
@@ -209,7 +233,11 @@ impl CityRiam {
         let device = self.input.device();
         self.weight_tensor = Some(Tensor::<1>::from_data(TensorData::new(w, [self.regions]), &device).reshape([1, self.regions, 1]));
         self.order = if ra >= 3 { Some(DclOrder::new(&cosine_similarity(&phi))) } else { None };
-        self.ready = true;
+    }
+
+    /// Smallest and largest weight over the active regions.
+    fn weight_range(&self) -> (f64, f64) {
+        self.weights.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &w| (lo.min(w), hi.max(w)))
     }
 
     fn balance(&self) -> Balance {
@@ -276,14 +304,16 @@ impl<'s, 't, 'a> StbatObjective<'s, 't, 'a> {
             cities.push(c);
         }
         let emb_loss = if warmup.is_empty() { vec![] } else { vec![warmup.iter().sum::<f64>() / warmup.len() as f64] };
-        Ok(StbatObjective {
+        let mut obj = StbatObjective {
             data,
             cfg: cfg.clone(),
             cities,
             outcome: StbatOutcome { notes, emb_loss, ..Default::default() },
             dcl_sum: 0.0,
             dcl_n: 0,
-        })
+        };
+        obj.record_range();
+        Ok(obj)
     }
 
     /// Current densities and weights per city.
@@ -302,12 +332,55 @@ impl<'s, 't, 'a> StbatObjective<'s, 't, 'a> {
         if !losses.is_empty() {
             self.outcome.emb_loss.push(losses.iter().sum::<f64>() / losses.len() as f64);
         }
+        self.record_range();
         Ok(())
+    }
+
+    fn record_range(&mut self) {
+        let ready: Vec<&CityRiam> = self.cities.iter().filter(|c| c.ready).collect();
+        if ready.is_empty() {
+            return;
+        }
+        let (lo, hi) = ready.iter().map(|c| c.weight_range()).fold((f64::INFINITY, f64::NEG_INFINITY), |a, b| (a.0.min(b.0), a.1.max(b.1)));
+        self.outcome.weight_range.push((lo, hi, ready.iter().any(|c| c.balanced)));
     }
 
     /// The report (densities and weights at the best epoch, losses, notes).
     pub fn into_outcome(self) -> StbatOutcome {
         self.outcome
+    }
+
+    /// The prediction loss (density-weighted once the city is balanced) and SimDCL (when it
+    /// applies) of batch `b`; `collect` adds the batch's detached statistics to the city's
+    /// accumulator for the next RIAM update.
+    fn terms(&mut self, model: &Stblm, b: &GridBatch, collect: bool) -> Result<(Tensor<1>, Option<Tensor<1>>)> {
+        let (task, x, y) = self.data.tensors(b);
+        let out = model.net.forward(x, &task.space)?;
+        let cfg = &self.cfg;
+        let c = &mut self.cities[b.0];
+        let pred = match (&c.weight_tensor, cfg.no_wloss) {
+            (Some(w), false) => weighted_mse(out.pred, y, w.clone()),
+            _ => masked_mse(out.pred, y, task),
+        };
+        if out.z.dims()[0] < 2 {
+            return Ok((pred, None));
+        }
+        let (mu, sigma) = regional_stats(out.z);
+        let mu = mu.select(0, c.active_idx.clone());
+        let sigma = sigma.select(0, c.active_idx.clone());
+        if collect && !cfg.no_fdp {
+            let (m, s) = (mu.clone().detach(), sigma.clone().detach());
+            c.acc = Some(match c.acc.take() {
+                Some((am, asg)) => (am + m, asg + s),
+                None => (m, s),
+            });
+            c.acc_n += 1;
+        }
+        let dcl = match (cfg.no_simdcl, &c.order) {
+            (false, Some(order)) => Some(simdcl(model.project(mu, sigma), order, cfg.tau, cfg.dcl_sim)),
+            _ => None,
+        };
+        Ok((pred, dcl))
     }
 }
 
@@ -320,38 +393,33 @@ impl Objective for StbatObjective<'_, '_, '_> {
     }
 
     fn loss(&mut self, model: &Stblm, b: &GridBatch) -> Result<BatchLoss> {
-        let (task, x, y) = self.data.tensors(b);
-        let out = model.net.forward(x, &task.space)?;
-        let cfg = &self.cfg;
-        let c = &mut self.cities[b.0];
-        let pred = match (&c.weight_tensor, cfg.no_wloss) {
-            (Some(w), false) => weighted_mse(out.pred, y, w.clone(), task.n_active),
-            _ => masked_mse(out.pred, y, task),
-        };
+        let (pred, dcl) = self.terms(model, b, true)?;
         let mut loss = pred.clone();
         let mut terms = vec![("pred", pred)];
-        let bsz = out.z.dims()[0];
-        if bsz >= 2 {
-            let (mu, sigma) = regional_stats(out.z);
-            let mu = mu.select(0, c.active_idx.clone());
-            let sigma = sigma.select(0, c.active_idx.clone());
-            if !cfg.no_fdp {
-                let (m, s) = (mu.clone().detach(), sigma.clone().detach());
-                c.acc = Some(match c.acc.take() {
-                    Some((am, asg)) => (am + m, asg + s),
-                    None => (m, s),
-                });
-                c.acc_n += 1;
-            }
-            if let (false, Some(order)) = (cfg.no_simdcl, &c.order) {
-                let dcl = simdcl(model.project(mu, sigma), order, cfg.tau, cfg.dcl_sim);
-                self.dcl_sum += dcl.clone().into_scalar::<f32>() as f64;
-                self.dcl_n += 1;
-                loss = loss + dcl.clone().mul_scalar(cfg.dcl_weight as f32);
-                terms.push(("dcl", dcl));
-            }
+        if let Some(dcl) = dcl {
+            self.dcl_sum += dcl.clone().into_scalar::<f32>() as f64;
+            self.dcl_n += 1;
+            loss = loss + dcl.clone().mul_scalar(self.cfg.dcl_weight as f32);
+            terms.push(("dcl", dcl));
         }
         Ok(BatchLoss { total: loss, terms, weight: 1.0, counters: vec![] })
+    }
+
+    /// Gradient norm of each loss term (`dcl` with its weight) on the ST-net's feature extractor.
+    fn probe(&mut self, model: &Stblm, b: &GridBatch) -> Result<Vec<(String, f64)>> {
+        let mut out = vec![];
+        for which in ["pred", "dcl"] {
+            let (pred, dcl) = self.terms(model, b, false)?;
+            let term = match which {
+                "pred" => pred,
+                _ => match dcl {
+                    Some(d) => d.mul_scalar(self.cfg.dcl_weight as f32),
+                    None => continue,
+                },
+            };
+            out.push((format!("grad_extractor_{which}"), crate::train::extractor_grad_norm(&model.net, term)));
+        }
+        Ok(out)
     }
 
     fn validate(&mut self, model: &Stblm) -> Result<Validation> {

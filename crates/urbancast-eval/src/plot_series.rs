@@ -13,7 +13,7 @@ use plotters::prelude::*;
 pub struct SeriesPanel {
     /// Panel title, e.g. `"sensor 17"`.
     pub title: String,
-    /// The observed series (drawn black).
+    /// The observed series (drawn black; none when empty, e.g. for training curves).
     pub truth: Vec<f32>,
     /// `(label, series)` per model, each drawn in its own colour.
     pub preds: Vec<(String, Vec<f32>)>,
@@ -86,8 +86,10 @@ where
     let points = |s: &[f32]| -> Vec<(f64, f64)> {
         s.iter().enumerate().filter(|(_, v)| v.is_finite()).map(|(i, &v)| (i as f64, v as f64)).collect()
     };
-    let truth = chart.draw_series(LineSeries::new(points(&p.truth), BLACK.stroke_width(2))).map_err(err(path))?;
-    truth.label("truth").legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BLACK.stroke_width(2)));
+    if !p.truth.is_empty() {
+        let truth = chart.draw_series(LineSeries::new(points(&p.truth), BLACK.stroke_width(2))).map_err(err(path))?;
+        truth.label("truth").legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BLACK.stroke_width(2)));
+    }
     for (k, (label, s)) in p.preds.iter().enumerate() {
         let colour = Palette99::pick(k).to_rgba();
         let series = chart.draw_series(LineSeries::new(points(s), colour.stroke_width(2))).map_err(err(path))?;

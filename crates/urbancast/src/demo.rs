@@ -48,10 +48,13 @@ pub fn run(a: Args) -> Result<()> {
     let device = a.device.get()?;
     let cities = cities(a.seed, a.city_days)?;
     let mut settings = Settings::default();
+    // A short version of the regime: few epochs, no minimum before early stopping, and one model
+    // for both channels (`transfer` trains one per channel by default) so the demo stays short.
     settings.pretrain.max_epochs = a.pretrain_epochs;
-    settings.target_train.max_epochs = a.target_epochs;
     settings.pretrain.patience = 3;
-    settings.target_train.patience = 3;
+    settings.pretrain.min_steps = 0;
+    settings.target_train.max_epochs = a.target_epochs;
+    settings.joint_channels = true;
     settings.checkpoint_dir = Some(a.out.join("checkpoints"));
     let record = serde_json::json!({ "seed": a.seed, "city_days": a.city_days, "pretrain_epochs": a.pretrain_epochs,
         "target_epochs": a.target_epochs, "lightst_teacher_epochs": a.lightst_teacher_epochs, "lightst_student_epochs": a.lightst_student_epochs });

@@ -16,6 +16,7 @@ mod bench_distill;
 mod bench_pretrain;
 mod bench_traj;
 mod bench_traj_kd;
+mod curves;
 mod demo;
 mod distill;
 mod distill_args;
@@ -58,6 +59,8 @@ enum Command {
     Traj(traj::Which),
     /// Read a city (any SPEC) and print what it holds; optionally write it in the CrossTReS layout.
     Inspect(inspect::Args),
+    /// Plot training curves (loss, validation, gradient norms) from train-log.jsonl files.
+    Curves(curves::Args),
 }
 
 fn main() -> ExitCode {
@@ -72,6 +75,7 @@ fn main() -> ExitCode {
         Command::Bench(w) => bench::run(w),
         Command::Experiment(w) => experiment::run(w),
         Command::Inspect(a) => inspect::run(a),
+        Command::Curves(a) => curves::run(a),
         Command::Traj(w) => traj::run(w),
     };
     match result {

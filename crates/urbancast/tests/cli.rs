@@ -74,6 +74,17 @@ fn transfer_then_predict_from_the_checkpoint() {
         dir.path(),
     );
     fails_cleanly(&o, "earlier steps");
+
+    // training curves from the run's logs
+    let o = urbancast(
+        &["curves", "--log", "pre=run/train/pretrain-seed1-pickup", "--log", "run/train/fine-tune-n1-seed1-pickup", "--out", "curves.png"],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("pre: 1 epochs"), "{}", text(&o));
+    assert_eq!(&std::fs::read(dir.path().join("curves.png")).unwrap()[1..4], b"PNG");
+    fails_cleanly(&urbancast(&["curves", "--log", "run/train/none", "--out", "c.png"], dir.path()), "run/train/none");
+    assert!(!dir.path().join("c.png").exists());
 }
 
 #[test]
@@ -95,6 +106,14 @@ fn bad_input_gives_clear_errors() {
     fails_cleanly(&urbancast(&["transfer", "--target", "synthetic:suburb", "--method", "magic"], p), "target-only");
     fails_cleanly(&urbancast(&["transfer", "--source", "synthetic:metro"], p), "--target");
     fails_cleanly(&urbancast(&["transfer", "--target", "nope:x"], p), "unknown reader");
+    fails_cleanly(
+        &urbancast(&["transfer", "--target", "synthetic:suburb?days=8", "--channels", "bikes", "--out", "ch"], p),
+        "`bikes` is not a channel",
+    );
+    fails_cleanly(
+        &urbancast(&["transfer", "--target", "synthetic:suburb?days=8", "--output", "tanh", "--out", "o"], p),
+        "linear or sigmoid",
+    );
     std::fs::write(p.join("bad.toml"), "targett = 1").unwrap();
     fails_cleanly(&urbancast(&["transfer", "--config", "bad.toml"], p), "bad.toml");
     let mut nan = ndarray::Array4::<f64>::ones((10, 2, 2, 2));
@@ -161,7 +180,10 @@ fn stbat_runs_from_the_command_line_and_draws_its_weights() {
         let w: Vec<f64> = b["balance"][0]["weight"].as_array().unwrap().iter().filter_map(|v| v.as_f64()).collect();
         assert!(!w.is_empty() && (w.iter().sum::<f64>() / w.len() as f64 - 1.0).abs() < 1e-6);
     }
-    assert!(run.join("checkpoints").join("stbat-n0-seed1").join("model.bpk").exists());
+    // one model per channel (the default), each in its own checkpoint folder
+    for ch in ["pickup", "dropoff"] {
+        assert!(run.join("checkpoints").join("stbat-n0-seed1").join(ch).join("model.bpk").exists(), "{ch}");
+    }
     fails_cleanly(&urbancast(&["transfer", "--config", "stbat.toml", "--bandwidth", "0"], dir.path()), "bandwidth");
     fails_cleanly(&urbancast(&["transfer", "--config", "stbat.toml", "--method", "stbat-no-magic"], dir.path()), "stbat-no-wloss");
 }

@@ -72,16 +72,16 @@ fn transfer_killed_and_resumed_matches_an_uninterrupted_run() {
     let w = d.path();
     std::fs::write(w.join("t.toml"), TRANSFER).unwrap();
     ok(&urbancast(&["transfer", "--config", "t.toml", "--out", "full"], w));
-    let full_log = w.join("full/train/pretrain-seed1/train-log.jsonl");
+    let full_log = w.join("full/train/pretrain-seed1-pickup/train-log.jsonl");
     assert_eq!(lines(&full_log), 10, "one line per pre-training epoch");
 
     let args = ["transfer", "--config", "t.toml", "--out", "cut"];
-    kill_during(&args, w, &w.join("cut/train/pretrain-seed1/train-log.jsonl"), 3);
+    kill_during(&args, w, &w.join("cut/train/pretrain-seed1-pickup/train-log.jsonl"), 3);
     // Without --resume the half-done folder is the same run: allowed, but it starts over;
     // with --resume it continues.
     ok(&urbancast(&[&args[..], &["--resume"]].concat(), w));
     assert_eq!(scores(&json(&w.join("full/results.json"))), scores(&json(&w.join("cut/results.json"))));
-    assert_eq!(lines(&w.join("cut/train/pretrain-seed1/train-log.jsonl")), 10);
+    assert_eq!(lines(&w.join("cut/train/pretrain-seed1-pickup/train-log.jsonl")), 10);
     let val = |p: &Path| -> Vec<f64> {
         std::fs::read_to_string(p)
             .unwrap()
@@ -89,7 +89,7 @@ fn transfer_killed_and_resumed_matches_an_uninterrupted_run() {
             .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["val_score"].as_f64().unwrap())
             .collect()
     };
-    assert_eq!(val(&full_log), val(&w.join("cut/train/pretrain-seed1/train-log.jsonl")));
+    assert_eq!(val(&full_log), val(&w.join("cut/train/pretrain-seed1-pickup/train-log.jsonl")));
 
     // A different run into the same folder is refused, and nothing in it changes.
     let before = std::fs::read(w.join("full/results.json")).unwrap();

@@ -59,7 +59,7 @@ pub fn run(a: Args) -> Result<()> {
     }
     series_plot(&a.out, &a.title, &panels, "epoch", "")?;
     for (l, e) in &runs {
-        let best = e.iter().filter(|r| r.best).last().map_or(0, |r| r.epoch);
+        let best = e.iter().rev().find(|r| r.best).map_or(0, |r| r.epoch);
         outln!("{l}: {} epochs, {} steps, best epoch {best}", e.len(), e.last().map_or(0, |r| r.step))?;
     }
     outln!("curves written to {}", a.out.display())?;

@@ -148,7 +148,7 @@ fn checkpoints_reload_to_identical_predictions() {
         s.checkpoint_dir = Some(dir.path().to_path_buf());
         s.joint_channels = joint;
         let exp = Experiment::new(vec![tiny("metro", 2)], tiny("suburb", 2), &s.protocol).unwrap();
-        let methods = [Method::FineTune, Method::FineTuneStbatHead];
+        let methods = [Method::FineTune, Method::FineTuneStbatHead, Method::Stbat(urbancast_transfer::stbat::Variant::Full)];
         let out = exp
             .run(&RunPlan { methods: &methods, days: &[1], seeds: &[3], settings: &s, device: &Device::flex() }, |_| {}, |_| {})
             .unwrap();
@@ -164,8 +164,8 @@ fn checkpoints_reload_to_identical_predictions() {
             for (i, (model, meta)) in models.iter().enumerate() {
                 assert_eq!(meta.method, m.name());
                 assert_eq!(meta.trained_on, vec!["metro".to_string(), "suburb".to_string()]);
-                // STBaT's control has STBaT's head: 256-style width and a linear output
-                let want_hidden = if *m == Method::FineTuneStbatHead { s.stbat.head_hidden } else { s.head_hidden };
+                // STBaT and its control have STBaT's head (eq. 9): its width, no sigmoid
+                let want_hidden = if m.has_stbat_head() { s.stbat.head_hidden } else { s.head_hidden };
                 assert_eq!((meta.model.head_hidden, meta.model.output), (want_hidden, urbancast_nn::Output::Linear));
                 let prep = if joint { exp.target.clone() } else { exp.target.channel(1 - i) }; // subfolders in name order: dropoff, pickup
                 assert_eq!(meta.channels, prep.city.channels);

@@ -9,25 +9,12 @@ use urbancast_eval::{ResultRow, SummaryRow};
 use crate::method::Method;
 use crate::report::{sanitize, write_report};
 use crate::runner::{Experiment, RunOutput, RunPlan};
-use crate::stbat::Variant;
 
 /// The methods of the STBaT paper's tables — target-only, fine-tune, zero-shot, STBaT and its
 /// four ablations — with the simple predictors (persistence, region mean, historical average)
 /// and the control the paper lacks (fine-tune with STBaT's head).
 pub fn stbat_paper_methods() -> Vec<Method> {
-    [
-        Method::Persistence,
-        Method::RegionMean,
-        Method::Ha,
-        Method::TargetOnly,
-        Method::FineTune,
-        Method::ZeroShot,
-        Method::FineTuneStbatHead,
-        Method::Stbat(Variant::Full),
-    ]
-    .into_iter()
-    .chain(Method::ABLATIONS)
-    .collect()
+    Method::ALL.into_iter().chain(Method::ABLATIONS).collect()
 }
 
 /// Parses method names (see [`Method`]'s `FromStr`).

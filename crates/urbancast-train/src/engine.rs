@@ -122,10 +122,24 @@ impl Stepper {
     /// error (naming `what`) and leaves no step taken.
     pub fn step<M: Module>(&mut self, model: M, loss: Tensor<1>, lr: f64, what: &dyn Fn() -> String) -> Result<(M, StepInfo)> {
         let value = loss.clone().into_scalar::<f32>() as f64;
-        if !value.is_finite() {
-            bail!("{}: the training loss became {value} (learning rate {lr:.3e}; too high?)", what());
-        }
-        let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+        check_loss(value, lr, what)?;
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        self.apply(model, grads, value, lr, what)
+    }
+
+    /// Clips and applies gradients computed elsewhere (an objective's own combination, see
+    /// [`crate::Objective::take_gradients`]); `loss` is the value logged for the step and must
+    /// be finite, as in [`Stepper::step`].
+    pub fn apply<M: Module>(
+        &mut self,
+        model: M,
+        mut grads: GradientsParams,
+        loss: f64,
+        lr: f64,
+        what: &dyn Fn() -> String,
+    ) -> Result<(M, StepInfo)> {
+        check_loss(loss, lr, what)?;
+        let value = loss;
         let clip = if self.clip_norm > 0.0 && self.clip_norm.is_finite() { self.clip_norm } else { f32::INFINITY };
         let norm = clip_global_norm(&model, &mut grads, clip) as f64;
         let model = self.optim.step(lr, model, grads);
@@ -141,6 +155,14 @@ impl Stepper {
     pub fn set_optimizer(&mut self, optim: ModuleOptimizer) {
         self.optim = optim;
     }
+}
+
+/// A non-finite loss is an error naming the step, and no step is taken.
+fn check_loss(value: f64, lr: f64, what: &dyn Fn() -> String) -> Result<()> {
+    if !value.is_finite() {
+        bail!("{}: the training loss became {value} (learning rate {lr:.3e}; too high?)", what());
+    }
+    Ok(())
 }
 
 /// Sums of one epoch.
@@ -274,7 +296,13 @@ pub fn fit<O: Objective>(model: O::Model, obj: &mut O, spec: &TrainSpec, run: Op
             let bl = obj.loss(&model, batch)?;
             let terms: Vec<(&'static str, f64)> = bl.terms.iter().map(|(n, t)| (*n, t.clone().into_scalar::<f32>() as f64)).collect();
             let what = || format!("{label}: epoch {}, step {}", epoch + 1, step + 1);
-            let (m, info) = stepper.step(model, bl.total.clone(), lr, &what)?;
+            let (m, info) = match obj.take_gradients() {
+                Some(grads) => {
+                    let value = bl.total.clone().into_scalar::<f32>() as f64;
+                    stepper.apply(model, grads, value, lr, &what)?
+                }
+                None => stepper.step(model, bl.total.clone(), lr, &what)?,
+            };
             model = m;
             step += 1;
             sums.add(&bl, &info, terms);

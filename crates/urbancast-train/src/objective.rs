@@ -4,6 +4,7 @@ use std::path::Path;
 
 use anyhow::Result;
 use burn::module::Module;
+use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 
 /// Whether a lower or a higher validation score is better.
@@ -106,6 +107,15 @@ pub trait Objective {
     /// the model and the 1-based epoch.
     fn on_best(&mut self, _model: &Self::Model, _epoch: usize) -> Result<()> {
         Ok(())
+    }
+
+    /// For objectives whose step is not the backward pass of one loss (TSJT combines a source
+    /// and a target gradient): the gradients computed during the last [`Objective::loss`],
+    /// which the engine then clips and applies instead of backpropagating
+    /// [`BatchLoss::total`] (whose value is still logged and checked). `None`, the default,
+    /// for every other objective.
+    fn take_gradients(&mut self) -> Option<GradientsParams> {
+        None
     }
 
     /// Diagnostics measured on the first batch of every epoch, before its optimiser step, and

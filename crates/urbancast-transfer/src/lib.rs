@@ -18,6 +18,7 @@ pub mod runner;
 pub mod stbat;
 
 pub mod train;
+pub mod tsjt;
 mod validate;
 
 pub use method::Method;

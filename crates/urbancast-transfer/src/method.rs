@@ -3,6 +3,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::stbat::Variant;
+use crate::tsjt::Variant as TsjtVariant;
 
 /// A transfer method, named on the command line and in results by [`Method::name`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -26,6 +27,9 @@ pub enum Method {
     /// STBaT balanced pre-training (or one of its ablations), then the foundation's fine-tune
     /// when N > 0 or direct prediction when N = 0.
     Stbat(Variant),
+    /// TSJT one-stage target-skewed joint training on sources and target (or its ablation,
+    /// plain joint training); needs target data.
+    Tsjt(TsjtVariant),
 }
 
 impl Method {
@@ -45,6 +49,9 @@ impl Method {
     pub const ABLATIONS: [Method; 4] =
         [Method::Stbat(Variant::NoPoi), Method::Stbat(Variant::NoFdp), Method::Stbat(Variant::NoSimdcl), Method::Stbat(Variant::NoWloss)];
 
+    /// TSJT and its ablation (plain joint training without the skewed backward).
+    pub const TSJT: [Method; 2] = [Method::Tsjt(TsjtVariant::Full), Method::Tsjt(TsjtVariant::NoSkew)];
+
     /// Name in results and on the command line: `target-only`, `fine-tune`, `zero-shot`, `ha`,
     /// `stbat`, `stbat-no-poi`, ...
     pub fn name(&self) -> &'static str {
@@ -57,11 +64,16 @@ impl Method {
             Method::RegionMean => "region-mean",
             Method::Persistence => "persistence",
             Method::Stbat(v) => v.name(),
+            Method::Tsjt(v) => v.name(),
         }
     }
     /// Whether the method needs target training data (N > 0 days).
     pub fn needs_target_data(&self) -> bool {
-        matches!(self, Method::TargetOnly | Method::FineTune | Method::Ha | Method::RegionMean)
+        matches!(self, Method::TargetOnly | Method::FineTune | Method::Ha | Method::RegionMean | Method::Tsjt(_))
+    }
+    /// Whether the method learns from the source cities (pre-training or TSJT's joint training).
+    pub fn uses_sources(&self) -> bool {
+        self.needs_pretraining() || matches!(self, Method::Tsjt(_))
     }
     /// Whether the method is a simple predictor (no model: HA, region mean, persistence).
     pub fn is_simple(&self) -> bool {
@@ -78,7 +90,7 @@ impl Method {
             Method::FineTune | Method::ZeroShot => Some(Pretraining::Plain),
             Method::FineTuneStbatHead => Some(Pretraining::PlainStbatHead),
             Method::Stbat(v) => Some(Pretraining::Stbat(*v)),
-            Method::TargetOnly | Method::Ha | Method::RegionMean | Method::Persistence => None,
+            Method::TargetOnly | Method::Ha | Method::RegionMean | Method::Persistence | Method::Tsjt(_) => None,
         }
     }
     /// Whether the model has STBaT's head (`stbat.head_hidden`, linear output).
@@ -88,7 +100,7 @@ impl Method {
     /// Whether the model is trained on the target when `days` of target data are available.
     pub fn trains_on_target(&self, days: usize) -> bool {
         match self {
-            Method::TargetOnly | Method::FineTune | Method::Ha | Method::RegionMean => true,
+            Method::TargetOnly | Method::FineTune | Method::Ha | Method::RegionMean | Method::Tsjt(_) => true,
             Method::ZeroShot | Method::Persistence => false,
             Method::Stbat(_) | Method::FineTuneStbatHead => days > 0,
         }
@@ -126,11 +138,14 @@ impl fmt::Display for Method {
 impl FromStr for Method {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Method::ALL.into_iter().chain(Method::ABLATIONS).find(|m| m.name() == s || (s == "finetune" && *m == Method::FineTune)).ok_or_else(
-            || {
-                let names: Vec<&str> = Method::ALL.iter().chain(&Method::ABLATIONS).map(|m| m.name()).collect();
+        Method::ALL
+            .into_iter()
+            .chain(Method::ABLATIONS)
+            .chain(Method::TSJT)
+            .find(|m| m.name() == s || (s == "finetune" && *m == Method::FineTune))
+            .ok_or_else(|| {
+                let names: Vec<&str> = Method::ALL.iter().chain(&Method::ABLATIONS).chain(&Method::TSJT).map(|m| m.name()).collect();
                 format!("unknown method `{s}`: expected one of {}", names.join(", "))
-            },
-        )
+            })
     }
 }

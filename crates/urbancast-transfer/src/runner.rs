@@ -18,6 +18,7 @@ use crate::method::{Method, Pretraining};
 use crate::predict::{predict, truth};
 use crate::stbat::{self, StbatConfig, StbatOutcome};
 use crate::train::{GridData, Split, TrainConfig, TrainLog, train};
+use crate::tsjt::TsjtConfig;
 use urbancast_train::RunDir;
 
 /// Everything configurable about a transfer experiment.
@@ -50,6 +51,8 @@ pub struct Settings {
     pub checkpoint_dir: Option<PathBuf>,
     /// STBaT hyper-parameters and switches (its ablation methods switch one more off).
     pub stbat: StbatConfig,
+    /// TSJT's gradient rule and joint training.
+    pub tsjt: TsjtConfig,
     /// Where every training keeps its `train-log.jsonl` and checkpoints (`{dir}/{phase}`), if
     /// anywhere (set by the program, not read from TOML).
     #[serde(skip)]
@@ -82,6 +85,7 @@ impl Default for Settings {
             joint_channels: false,
             checkpoint_dir: None,
             stbat: StbatConfig::default(),
+            tsjt: TsjtConfig::default(),
             train_dir: None,
             resume: false,
         }
@@ -230,7 +234,7 @@ impl Experiment {
     /// Checkpoint metadata of a model trained by `method` (its training cities included).
     fn meta(&self, view: &ViewTasks, method: Method, days: usize, cfg: &StNetConfig, settings: &Settings, seed: u64) -> Meta {
         let mut trained_on: Vec<String> =
-            if method.needs_pretraining() { self.sources.iter().map(|p| p.city.name.clone()).collect() } else { vec![] };
+            if method.uses_sources() { self.sources.iter().map(|p| p.city.name.clone()).collect() } else { vec![] };
         if method.trains_on_target(days) {
             trained_on.push(self.target.city.name.clone());
         }
@@ -253,8 +257,8 @@ impl Experiment {
     pub fn run(&self, plan: &RunPlan<'_>, mut on_row: impl FnMut(&RunOutput), mut on_skip: impl FnMut(String)) -> Result<Vec<RunOutput>> {
         let RunPlan { methods, days, seeds, settings, device } = *plan;
         settings.validate()?;
-        if methods.iter().any(|m| m.needs_pretraining()) && self.sources.is_empty() {
-            bail!("fine-tune, zero-shot and STBaT need at least one source city");
+        if methods.iter().any(|m| m.uses_sources()) && self.sources.is_empty() {
+            bail!("fine-tune, zero-shot, STBaT and TSJT need at least one source city");
         }
         let ad = device.clone().autodiff();
         let lags = settings.protocol.lags;
@@ -331,8 +335,23 @@ impl Experiment {
                                         None => format!("{method} N={n}"),
                                     };
                                     let run = settings.run_dir(&format!("{method}-n{n}-seed{seed}{}", view.suffix));
-                                    let (m, l) =
-                                        train(init, GridData::new(&tr, &va, lags), &settings.target_train, seed, &label, run.as_ref())?;
+                                    let (m, l) = match method {
+                                        Method::Tsjt(v) => {
+                                            let mut pool: Vec<Split> = view
+                                                .sources
+                                                .iter()
+                                                .zip(&source_splits)
+                                                .map(|(t, s)| Split { task: t, steps: &s.train })
+                                                .collect();
+                                            pool.push(Split { task: &view.target, steps: &sp.train });
+                                            let k = pool.len() - 1;
+                                            let data = GridData::new(&pool, &va, lags);
+                                            crate::tsjt::grid::train(init, data, k, (&settings.tsjt, v), (&label, seed), run.as_ref())?
+                                        }
+                                        _ => {
+                                            train(init, GridData::new(&tr, &va, lags), &settings.target_train, seed, &label, run.as_ref())?
+                                        }
+                                    };
                                     if vi == 0 {
                                         log = Some(l);
                                     }
@@ -357,7 +376,7 @@ impl Experiment {
                     let out = RunOutput {
                         row: ResultRow {
                             method: method.name().into(),
-                            sources: if method.needs_pretraining() { source_names.clone() } else { vec![] },
+                            sources: if method.uses_sources() { source_names.clone() } else { vec![] },
                             target: self.target.city.name.clone(),
                             days: *n,
                             seed,

@@ -29,6 +29,8 @@ impl Settings {
         c.at_least("hidden", self.hidden, 1)?;
         c.at_least("head_hidden", self.head_hidden, 1)?;
         self.stbat.validate_at(&c.nested("stbat"))?;
+        self.tsjt.train.validate_at(&c.nested("tsjt.train"))?;
+        self.tsjt.skew.validate_at(&c.nested("tsjt.skew"))?;
         Ok(())
     }
 }

@@ -26,6 +26,7 @@ mod inspect;
 mod predict;
 mod traj;
 mod transfer;
+mod tsjt_args;
 
 use std::process::ExitCode;
 

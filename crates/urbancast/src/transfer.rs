@@ -14,6 +14,7 @@ use urbancast_transfer::stbat::{DclSim, StbatConfig};
 use urbancast_transfer::{Experiment, Method, RunOutput, Settings};
 
 use crate::args::{DeviceArg, OutFlags, Overrides, merged, set, spec_path};
+use crate::tsjt_args::TsjtArgs;
 use urbancast_train::outdir::prepare;
 
 #[derive(clap::Args, Debug)]
@@ -26,7 +27,8 @@ pub struct Args {
     pub target: Option<String>,
     /// Methods, comma-separated: target-only, fine-tune, zero-shot, ha, fine-tune-stbat-head
     /// (STBaT's control: plain pre-training with STBaT's head), stbat, and the STBaT ablations
-    /// stbat-no-poi, stbat-no-fdp, stbat-no-simdcl, stbat-no-wloss.
+    /// stbat-no-poi, stbat-no-fdp, stbat-no-simdcl, stbat-no-wloss; tsjt (one-stage
+    /// target-skewed joint training) and its ablation joint-no-skew.
     #[arg(long = "method", value_delimiter = ',', value_name = "M")]
     pub methods: Vec<String>,
     /// Days of target training data, comma-separated (3 = few-shot, 0 = zero-shot).
@@ -59,6 +61,8 @@ pub struct Args {
     pub reuse: OutFlags,
     #[command(flatten)]
     pub stbat: StbatArgs,
+    #[command(flatten)]
+    pub tsjt: TsjtArgs,
 }
 
 /// The training regime (defaults: CrossTReS's, see `Settings`).
@@ -204,7 +208,8 @@ impl Overrides<FileConfig> for Args {
         f.interval = self.interval.or(f.interval);
         set(&mut f.channels, &self.channels);
         self.regime.apply(&mut f.settings)?;
-        self.stbat.apply(&mut f.settings.stbat)
+        self.stbat.apply(&mut f.settings.stbat)?;
+        self.tsjt.apply(&mut f.settings.tsjt)
     }
 }
 

@@ -114,6 +114,14 @@ fn bad_input_gives_clear_errors() {
         &urbancast(&["transfer", "--target", "synthetic:suburb?days=8", "--output", "tanh", "--out", "o"], p),
         "linear or sigmoid",
     );
+    fails_cleanly(
+        &urbancast(&["transfer", "--target", "synthetic:suburb?days=8", "--method", "tsjt", "--tsjt-rule", "local", "--out", "t"], p),
+        "global, per-tensor or elementwise",
+    );
+    fails_cleanly(
+        &urbancast(&["transfer", "--target", "synthetic:suburb?days=8", "--method", "tsjt", "--tsjt-gamma-target", "0", "--out", "t"], p),
+        "tsjt.skew.gamma_target",
+    );
     std::fs::write(p.join("bad.toml"), "targett = 1").unwrap();
     fails_cleanly(&urbancast(&["transfer", "--config", "bad.toml"], p), "bad.toml");
     let mut nan = ndarray::Array4::<f64>::ones((10, 2, 2, 2));
@@ -222,4 +230,24 @@ fn stbat_reads_crosstres_poi_and_zone_graphs() {
     let t = text(&o);
     assert!(t.contains("has no POI") && t.contains("stbat"), "{t}");
     assert!(p.join("zone-run").join("stbat-balance-stbat-nyc69-taxi-seed1.png").exists());
+}
+
+#[test]
+fn tsjt_runs_from_the_command_line_and_records_its_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = TINY_STBAT
+        .replace("methods = [\"stbat\", \"stbat-no-wloss\"]", "methods = [\"tsjt\"]")
+        .replace("[settings.stbat]", "[settings.tsjt.train]\nmax_epochs = 1\nbatch = 16\n[settings.stbat]");
+    std::fs::write(dir.path().join("tsjt.toml"), cfg).unwrap();
+    let o = urbancast(&["transfer", "--config", "tsjt.toml", "--tsjt-rule", "elementwise", "--tsjt-gamma-source", "0.01"], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let run = dir.path().join("run");
+    let rows: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join("results.json")).unwrap()).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "TSJT needs target days: N = 0 is skipped");
+    assert_eq!(rows[0]["method"], "tsjt");
+    let settings: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join("settings.json")).unwrap()).unwrap();
+    assert_eq!(settings["tsjt"]["skew"]["rule"], "elementwise");
+    assert!((settings["tsjt"]["skew"]["gamma_source"].as_f64().unwrap() - 0.01).abs() < 1e-9);
+    assert!(run.join("train/tsjt-n1-seed1-pickup/train-log.jsonl").is_file());
 }

@@ -244,3 +244,39 @@ fn synthetic_is_seeded_and_grids_convert() {
     assert_eq!(g.adjacency.sum_axis(Axis(1)).to_vec(), [2.0, 3.0, 2.0, 2.0, 3.0, 2.0]);
     assert_eq!((g.start_minute_of_week, g.day_of_week(0), g.time_of_day(1)), (Some(1500), 1, 3));
 }
+
+#[test]
+fn stgfsl_city_folder_round_trip_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let city = dir.path().join("metr-la");
+    std::fs::create_dir(&city).unwrap();
+    let series = Array3::<f64>::from_shape_fn((20, 3, 2), |(t, n, c)| (t * 100 + n * 10 + c) as f64);
+    let adj = ndarray::arr2(&[[1.0f32, 0.5, 0.0], [0.5, 1.0, 0.2], [0.0, 0.2, 1.0]]);
+    ndarray_npy::write_npy(city.join("dataset.npy"), &series).unwrap();
+    ndarray_npy::write_npy(city.join("matrix.npy"), &adj).unwrap();
+    let g = read_stgfsl(&city, STGFSL_INTERVAL_MIN).unwrap();
+    assert_eq!((g.name.as_str(), g.interval_min, g.series.dim()), ("metr-la", 5, (20, 3, 2)));
+    assert_eq!(g.series[[7, 2, 1]], 721.0);
+    assert_eq!(g.features, ["feature0", "feature1"]);
+    assert_eq!(g.adjacency, adj);
+    assert!(g.zero_is_missing);
+    assert_eq!(read_graph_auto(&city).unwrap().series, g.series);
+    // A 4-node matrix for 3 nodes, a negative weight, a NaN reading, a missing file.
+    ndarray_npy::write_npy(city.join("matrix.npy"), &Array2::<f32>::eye(4)).unwrap();
+    let e = read_stgfsl(&city, 5).unwrap_err().to_string();
+    assert!(e.contains("matrix.npy") && e.contains("3 nodes"), "{e}");
+    let mut neg = adj.clone();
+    neg[[0, 2]] = -1.0;
+    ndarray_npy::write_npy(city.join("matrix.npy"), &neg).unwrap();
+    let e = read_stgfsl(&city, 5).unwrap_err().to_string();
+    assert!(e.contains("(0, 2)"), "{e}");
+    ndarray_npy::write_npy(city.join("matrix.npy"), &adj).unwrap();
+    let mut nan = series.clone();
+    nan[[4, 1, 0]] = f64::NAN;
+    ndarray_npy::write_npy(city.join("dataset.npy"), &nan).unwrap();
+    let e = read_stgfsl(&city, 5).unwrap_err().to_string();
+    assert!(e.contains("dataset.npy") && e.contains("[4, 1, 0]"), "{e}");
+    std::fs::remove_file(city.join("matrix.npy")).unwrap();
+    let e = read_stgfsl(&city, 5).unwrap_err().to_string();
+    assert!(e.contains("matrix.npy") && e.contains("missing"), "{e}");
+}

@@ -7,6 +7,7 @@ mod pems;
 pub mod protocol;
 pub mod readers;
 mod scaler;
+mod stgfsl;
 pub mod synthetic;
 
 use ndarray::{Array2, Array3};
@@ -16,7 +17,7 @@ use crate::error::{DataError, Result};
 
 pub use adjacency::{AdjacencyKind, gaussian_kernel, rook_adjacency};
 pub use protocol::{GraphPrepared, GraphProtocol, prepare_graph};
-pub use readers::{read_graph_auto, read_los_loop, read_nyc69_graph, read_pems, read_sz_taxi};
+pub use readers::{STGFSL_INTERVAL_MIN, read_graph_auto, read_los_loop, read_nyc69_graph, read_pems, read_stgfsl, read_sz_taxi};
 pub use scaler::ZScore;
 pub use synthetic::{SyntheticGraphConfig, synthetic_sensor_graph};
 

@@ -10,6 +10,7 @@ use crate::error::{DataError, Result};
 use crate::readers::{in_file, read_adjacency_csv, read_npz_array, read_nyc69};
 
 pub use super::pems::read_pems;
+pub use super::stgfsl::{STGFSL_INTERVAL_MIN, read_stgfsl};
 
 /// Minute of week of 2015-01-01 00:00 (a Thursday), the first step of the Shenzhen data.
 pub const SZ_START_MINUTE_OF_WEEK: u32 = 3 * 1440;
@@ -94,6 +95,8 @@ pub fn read_nyc69_graph(dir: &Path, mode: &str) -> Result<SensorGraph> {
 /// * a folder holding `SZ_taxi.npz` (or that file itself) -> [`read_sz_taxi`];
 /// * a folder holding `los_speed.csv` (or that file) -> [`read_los_loop`];
 /// * a folder holding `data-NYCTaxi` (else `data-NYCBike`) -> [`read_nyc69_graph`];
+/// * a folder holding `dataset.npy` and `matrix.npy` (ST-GFSL's layout) -> [`read_stgfsl`]
+///   at 5 minutes;
 /// * any other `.npz` file -> [`read_pems`] with the sibling `<stem>.csv` distances, binary
 ///   adjacency (as ASTGCN), and the sibling `<stem>.txt` as sensor-id file when it exists.
 pub fn read_graph_auto(path: &Path) -> Result<SensorGraph> {
@@ -112,6 +115,9 @@ pub fn read_graph_auto(path: &Path) -> Result<SensorGraph> {
         if path.join("data-NYCBike").is_dir() {
             return read_nyc69_graph(path, "bike");
         }
+        if path.join("dataset.npy").is_file() && path.join("matrix.npy").is_file() {
+            return read_stgfsl(path, STGFSL_INTERVAL_MIN);
+        }
     } else if file == "SZ_taxi.npz" {
         return read_sz_taxi(parent);
     } else if file == "los_speed.csv" {
@@ -126,8 +132,16 @@ pub fn read_graph_auto(path: &Path) -> Result<SensorGraph> {
         path,
         "not a known sensor-graph layout; accepted: a folder with SZ_taxi.npz + sz_adj.csv, a folder \
          with los_speed.csv + los_adj.csv, the nyc-manhattan-69 folder (data-NYCTaxi / data-NYCBike + \
-         data-NYCZones), or an ASTGCN-style PEMS .npz (key `data`, (T, N, F)) with <stem>.csv distances",
+         data-NYCZones), an ST-GFSL city folder (dataset.npy + matrix.npy), or an ASTGCN-style PEMS .npz (key `data`, (T, N, F)) with <stem>.csv distances",
     ))
+}
+
+/// Reads an `.npy` as a non-empty, finite `[T, N, F]` array matching `pattern`.
+pub(super) fn read_series_npy(path: &Path, pattern: &str) -> Result<Array3<f32>> {
+    let a = crate::readers::read_npy_array(path)?;
+    crate::readers::check_shape(path, "array", a.shape(), pattern)?;
+    check_values(path, "array", &a)?;
+    a.into_dimensionality::<Ix3>().map_err(|e| DataError::format(path, format!("internal reshape failed: {e}")))
 }
 
 /// Reads `key` of an `.npz` as a non-empty, finite `[T, N, F]` array matching `pattern`.

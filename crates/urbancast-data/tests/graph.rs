@@ -280,3 +280,63 @@ fn stgfsl_city_folder_round_trip_and_errors() {
     let e = read_stgfsl(&city, 5).unwrap_err().to_string();
     assert!(e.contains("matrix.npy") && e.contains("missing"), "{e}");
 }
+
+/// 10 days of hourly steps on 3 nodes, value = step index (feature 0) and 2·step (feature 1).
+fn ramp_graph() -> SensorGraph {
+    let series = Array3::<f32>::from_shape_fn((240, 3, 2), |(t, _, f)| (t * (f + 1)) as f32);
+    SensorGraph::new("ramp", 60, series, vec!["speed".into(), "x".into()], Array2::eye(3)).unwrap()
+}
+
+#[test]
+fn graph_transfer_protocol_windows_and_scaling_by_hand() {
+    let g = ramp_graph();
+    let p = GraphTransferProtocol::default();
+    let t = prepare_target(&g, &p, 3).unwrap();
+    // Window 12 + 6 = 18 steps; 3 days = 72 steps -> starts 0..=54; the validation day 72..96 ->
+    // 72..=78; the test block starts at int(0.8 * 240) = 192 -> 192..=222.
+    assert_eq!((t.train.first(), t.train.last(), t.train.len()), (Some(&0), Some(&54), 55));
+    assert_eq!(t.val, (72..=78).collect::<Vec<_>>());
+    assert_eq!((t.test[0], *t.test.last().unwrap(), t.test.len()), (192, 222, 31));
+    // Whole-series z-score of 0..239: mean 119.5, population std sqrt((240² - 1) / 12).
+    let std = ((240.0f64 * 240.0 - 1.0) / 12.0).sqrt();
+    assert!((t.mean - 119.5).abs() < 1e-4 && (f64::from(t.std) - std).abs() < 1e-3);
+    assert!((f64::from(t.input[[0, 1, 0]]) - (-119.5 / std)).abs() < 1e-5);
+    assert!((f64::from(t.input[[0, 1, 1]]) - (-119.5 / std)).abs() < 1e-5, "each feature on its own scale");
+    // The time of day is the third input feature: step 30 is 06:00 = 0.25 of the day.
+    assert_eq!(t.in_channels(), 3);
+    assert_eq!(t.input[[30, 2, 2]], 0.25);
+    assert_eq!(t.raw[[100, 1]], 100.0);
+    // Fitted on the training days instead: 0..71 -> mean 35.5.
+    let q = GraphTransferProtocol { scaling: GraphScaling::TrainingSteps, time_of_day: false, val_days: 0, ..p.clone() };
+    let t2 = prepare_target(&g, &q, 3).unwrap();
+    assert!((t2.mean - 35.5).abs() < 1e-4 && t2.in_channels() == 2);
+    assert_eq!(t2.val, t2.train, "no validation days: select on the training windows");
+    // A source: all 223 windows, the last 10 % (22) held out.
+    let s = prepare_source(&g, &p).unwrap();
+    assert_eq!((s.train.len(), s.val.len(), s.val[0]), (201, 22, 201));
+    assert!(s.test.is_empty());
+    // Errors name the problem.
+    let e = prepare_target(&g, &p, 8).unwrap_err().to_string();
+    assert!(e.contains("test block") && e.contains("192"), "{e}");
+    let e = prepare_target(&g, &p, 0).unwrap_err().to_string();
+    assert!(e.contains("at least 1 target day"), "{e}");
+    let bad = GraphTransferProtocol { test_frac: 1.0, ..p.clone() };
+    let e = prepare_target(&g, &bad, 3).unwrap_err().to_string();
+    assert!(e.contains("protocol.test_frac"), "{e}");
+}
+
+#[test]
+fn resampling_a_speed_graph_averages_observed_values() {
+    // 5-minute speeds on 2 nodes for 7 steps; node 1 has a missing reading (0) at step 1.
+    let series =
+        Array3::<f32>::from_shape_vec((7, 2, 1), vec![10., 20., 20., 0., 30., 40., 60., 50., 70., 60., 80., 70., 90., 80.]).unwrap();
+    let g = SensorGraph::new("s", 5, series, vec!["speed".into()], Array2::eye(2)).unwrap().with_zero_is_missing(true);
+    let r = g.resample_mean(15).unwrap();
+    // Bins {0,1,2} and {3,4,5}; step 6 does not fill a bin and is dropped.
+    assert_eq!(r.series.dim(), (2, 2, 1));
+    assert_eq!((r.series[[0, 0, 0]], r.series[[0, 1, 0]]), (20.0, 30.0), "node 1 averages 20 and 40, skipping the 0");
+    assert_eq!((r.series[[1, 0, 0]], r.series[[1, 1, 0]]), (70.0, 60.0));
+    assert_eq!(r.interval_min, 15);
+    let e = g.resample_mean(7).unwrap_err().to_string();
+    assert!(e.contains("cannot resample from 5 to 7"), "{e}");
+}

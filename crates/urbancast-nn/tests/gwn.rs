@@ -326,3 +326,18 @@ fn timing_default_config() {
         eprintln!("GWN B={b} N={n} {what}: {} ms", ms.join(" / "));
     }
 }
+
+#[test]
+fn one_model_serves_graphs_of_any_size_without_the_adaptive_adjacency() {
+    let _g = lock();
+    let dev = Device::flex();
+    let cfg = GwnConfig { adaptive_adj: false, num_supports: 2, ..tiny(0, 2) };
+    let m = cfg.init(&dev);
+    for n in [4, 7] {
+        let adj = ring(n, &dev);
+        let y = m.try_forward(rand4([2, 12, n, 2], &dev), &double_transition(&adj)).unwrap();
+        assert_eq!(y.dims(), [2, 6, n, 1]);
+    }
+    let e = GwnConfig { adaptive_adj: true, ..tiny(0, 2) }.validate().unwrap_err().to_string();
+    assert!(e.contains("adaptive_adj"), "{e}");
+}

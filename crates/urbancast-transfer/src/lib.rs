@@ -8,6 +8,7 @@ pub mod batch;
 pub mod bench;
 pub mod checkpoint;
 pub mod cities;
+pub mod graph;
 pub use urbancast_train::clip;
 pub mod ha;
 pub mod method;

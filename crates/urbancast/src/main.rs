@@ -26,6 +26,7 @@ mod inspect;
 mod predict;
 mod traj;
 mod transfer;
+mod transfer_graph;
 mod tsjt_args;
 
 use std::process::ExitCode;
@@ -43,6 +44,8 @@ struct Cli {
 enum Command {
     /// Cross-city transfer: pre-train on source cities, predict a data-poor target.
     Transfer(transfer::Args),
+    /// Cross-city transfer on sensor graphs (ST-GFSL protocol): TSJT, fine-tune, target-only.
+    TransferGraph(transfer_graph::Args),
     /// LightST: an MTGNN teacher distilled into a graph-free MLP student (train, evaluate).
     Distill(distill::Args),
     /// The built-in demo: three synthetic cities, each the target of the other two.
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
     urbancast_nn::tune_allocator();
     let result = match cli.command {
         Command::Transfer(a) => transfer::run(a),
+        Command::TransferGraph(a) => transfer_graph::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Distill(a) => distill::run(a),
         Command::Predict(a) => predict::run(a),

@@ -251,3 +251,48 @@ fn tsjt_runs_from_the_command_line_and_records_its_rule() {
     assert!((settings["tsjt"]["skew"]["gamma_source"].as_f64().unwrap() - 0.01).abs() < 1e-9);
     assert!(run.join("train/tsjt-n1-seed1-pickup/train-log.jsonl").is_file());
 }
+
+const TINY_GRAPH: &str = r#"
+sources = ["synthetic:a?nodes=6&days=6&interval=60&seed=1", "synthetic:b?nodes=8&days=6&interval=60&seed=2"]
+target = "synthetic:t?nodes=5&days=6&interval=60&seed=3"
+methods = ["persistence", "target-only", "tsjt"]
+days = [1]
+seeds = [1]
+out = "g"
+
+[settings.net]
+residual_channels = 4
+dilation_channels = 4
+skip_channels = 8
+end_channels = 8
+blocks = 2
+prompt_dim = 8
+bank_size = 3
+[settings.target_train]
+max_epochs = 1
+batch = 8
+[settings.tsjt.train]
+max_epochs = 1
+batch = 8
+min_steps = 0
+"#;
+
+#[test]
+fn transfer_graph_runs_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("g.toml"), TINY_GRAPH).unwrap();
+    let o = urbancast(&["transfer-graph", "--config", "g.toml", "--tsjt-rule", "per-tensor"], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("RMSE@6") && stdout.contains("tsjt"), "{stdout}");
+    let rows: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("g/results.json")).unwrap()).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[2]["rule"], "per-tensor");
+    assert_eq!(rows[2]["test"]["horizons"].as_array().unwrap().len(), 6);
+    assert!(dir.path().join("g/summary.csv").is_file() && dir.path().join("g/train/tsjt-n1-seed1/train-log.jsonl").is_file());
+    let p = dir.path();
+    fails_cleanly(&urbancast(&["transfer-graph", "--config", "g.toml", "--method", "magic", "--out", "x"], p), "tsjt-no-npm");
+    fails_cleanly(&urbancast(&["transfer-graph", "--target", "no/such/graph", "--out", "y"], p), "no such file or folder");
+    fails_cleanly(&urbancast(&["transfer-graph", "--config", "g.toml", "--days", "9", "--out", "z"], p), "test block");
+}

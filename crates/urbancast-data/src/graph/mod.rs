@@ -9,6 +9,7 @@ pub mod readers;
 mod scaler;
 mod stgfsl;
 pub mod synthetic;
+pub mod transfer;
 
 use ndarray::{Array2, Array3};
 
@@ -20,6 +21,7 @@ pub use protocol::{GraphPrepared, GraphProtocol, prepare_graph};
 pub use readers::{STGFSL_INTERVAL_MIN, read_graph_auto, read_los_loop, read_nyc69_graph, read_pems, read_stgfsl, read_sz_taxi};
 pub use scaler::ZScore;
 pub use synthetic::{SyntheticGraphConfig, synthetic_sensor_graph};
+pub use transfer::{GraphScaling, GraphTransferProtocol, TransferGraph, prepare_source, prepare_target};
 
 /// Minutes in a week.
 pub const MINUTES_PER_WEEK: u32 = 7 * 1440;
@@ -158,6 +160,41 @@ impl SensorGraph {
     /// Day of week `0..7` (0 = Monday) of step `t` (unknown start => Monday 00:00).
     pub fn day_of_week(&self, t: usize) -> usize {
         self.minute_of_week(t) / 1440
+    }
+
+    /// The graph every `new_interval_min` minutes (a multiple of the current interval that
+    /// divides a day): each new step is the mean of the observed values it covers (speeds
+    /// average; zeros are skipped when they mean "missing", and a bin with none observed stays
+    /// 0). Trailing steps that do not fill a bin are dropped; the start is kept.
+    pub fn resample_mean(&self, new_interval_min: u32) -> Result<Self> {
+        let old = self.interval_min;
+        if new_interval_min == old {
+            return Ok(self.clone());
+        }
+        if new_interval_min < old || !new_interval_min.is_multiple_of(old) || !1440u32.is_multiple_of(new_interval_min) {
+            let what = format!("cannot resample from {old} to {new_interval_min} min (a multiple of {old} that divides 1440 is needed)");
+            return Err(DataError::city(&self.name, what));
+        }
+        let k = (new_interval_min / old) as usize;
+        let (t, n, f) = self.series.dim();
+        let bins = t / k;
+        if bins == 0 {
+            return Err(DataError::city(&self.name, format!("{t} steps do not fill one {new_interval_min}-minute step")));
+        }
+        let mut out = Array3::<f32>::zeros((bins, n, f));
+        for b in 0..bins {
+            for v in 0..n {
+                for c in 0..f {
+                    let vals = (b * k..(b + 1) * k).map(|i| self.series[[i, v, c]]).filter(|x| !(self.zero_is_missing && *x == 0.0));
+                    let (s, m) = vals.fold((0f64, 0usize), |(s, m), x| (s + f64::from(x), m + 1));
+                    out[[b, v, c]] = if m > 0 { (s / m as f64) as f32 } else { 0.0 };
+                }
+            }
+        }
+        let mut g = self.clone();
+        g.series = out;
+        g.interval_min = new_interval_min;
+        Ok(g)
     }
 
     /// Converts a [`City`]: a graph layout keeps its adjacency and coordinates, a grid gets the

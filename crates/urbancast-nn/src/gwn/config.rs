@@ -29,7 +29,9 @@ pub enum GwnInit {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct GwnConfig {
-    /// Number of graph nodes `N` (default 1).
+    /// Number of graph nodes `N` (default 1); 0 = any number (one model for graphs of
+    /// different sizes, as cross-city transfer needs; only without the adaptive adjacency,
+    /// whose node embeddings are tied to one graph).
     pub num_nodes: usize,
     /// Input features per node and step `C_in` (default 1).
     pub in_channels: usize,
@@ -115,7 +117,6 @@ impl GwnConfig {
     pub fn validate(&self) -> Result<()> {
         let bad = |msg: String| Err(NnError::Shape(format!("invalid GWN config: {msg}")));
         let sizes = [
-            ("num_nodes", self.num_nodes),
             ("in_channels", self.in_channels),
             ("in_steps", self.in_steps),
             ("out_steps", self.out_steps),
@@ -129,6 +130,11 @@ impl GwnConfig {
         ];
         if let Some((name, _)) = sizes.iter().find(|(_, v)| *v == 0) {
             return bad(format!("{name} must be > 0"));
+        }
+        if self.num_nodes == 0 && self.adaptive_adj {
+            return bad(
+                "num_nodes = 0 (any graph) needs adaptive_adj off: the adaptive adjacency's node embeddings are tied to one graph".into()
+            );
         }
         if self.kernel_size < 2 {
             return bad(format!("kernel_size {} must be >= 2", self.kernel_size));

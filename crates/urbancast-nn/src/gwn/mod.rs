@@ -120,7 +120,10 @@ impl Gwn {
         if b == 0 {
             return Err(NnError::Shape("GWN: empty batch".into()));
         }
-        if t != c.in_steps || n != c.num_nodes || f != c.in_channels {
+        if n == 0 {
+            return Err(NnError::Shape("GWN: a graph without nodes".into()));
+        }
+        if t != c.in_steps || (c.num_nodes != 0 && n != c.num_nodes) || f != c.in_channels {
             return Err(NnError::Shape(format!(
                 "GWN input is [B, T={t}, N={n}, C={f}], model expects T={}, N={}, C={}",
                 c.in_steps, c.num_nodes, c.in_channels

@@ -18,7 +18,8 @@
 //! ([`reference_lstm`], [`reference_conv3x3`]), which the tests use as gradient references.
 //! Environment switches for A/B measurements: `URBANCAST_REFERENCE_LSTM`,
 //! `URBANCAST_REFERENCE_CONV`, `URBANCAST_NO_WINOGRAD`. Call [`tune_allocator`] once at
-//! program start for training (avoids page-fault storms on the large activation buffers).
+//! program start for training (avoids page-fault storms on the large activation buffers) and
+//! [`flush_denormals`] (subnormal Adam moments otherwise slow long trainings several-fold).
 
 pub use burn;
 
@@ -27,6 +28,7 @@ pub mod bench;
 pub mod checkpoint;
 pub mod conv_kernel;
 mod conv_op;
+pub mod denormals;
 pub mod device;
 mod error;
 pub mod fastmath;
@@ -46,6 +48,7 @@ mod winograd;
 pub use alloc_tune::tune_allocator;
 pub use bench::{BenchOpts, BenchReport, ChannelBench, ProfileReport, Stats, bench_stnet, profile_stnet};
 pub use checkpoint::{load_stnet, load_weights, read_config, save_module, save_stnet};
+pub use denormals::{denormals_flushed, flush_denormals};
 pub use error::{NnError, Result};
 pub use gwn::{Gwn, GwnConfig};
 pub use lstm::{FusedLstm, FusedLstmConfig, fused_lstm, reference_lstm};

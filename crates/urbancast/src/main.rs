@@ -71,6 +71,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // Keep large tensor buffers in the heap between training steps (see urbancast-nn).
     urbancast_nn::tune_allocator();
+    // Subnormal floats (decayed Adam moments) slow x86 arithmetic several-fold in long runs.
+    urbancast_nn::flush_denormals();
     let result = match cli.command {
         Command::Transfer(a) => transfer::run(a),
         Command::TransferGraph(a) => transfer_graph::run(a),

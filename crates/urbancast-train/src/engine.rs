@@ -218,9 +218,12 @@ pub fn epoch_seed(seed: u64, epoch: usize) -> u64 {
 /// inference copy; the best model is kept; patience (after `min_steps`) may stop the run.
 /// With `run`, every epoch is appended to `RUN/train-log.jsonl` and checkpoints are written
 /// (see [`RunDir`]); `run.resume` continues from the last one, giving exactly the numbers of
-/// an uninterrupted run with the same seed.
+/// an uninterrupted run with the same seed. Subnormal floats are flushed to zero on the
+/// calling thread and rayon's pool first ([`urbancast_nn::flush_denormals`]): decayed Adam
+/// moments otherwise slow long runs several-fold on x86.
 pub fn fit<O: Objective>(model: O::Model, obj: &mut O, spec: &TrainSpec, run: Option<&RunDir>) -> Result<Fitted<O::Model>> {
     spec.validate()?;
+    urbancast_nn::flush_denormals();
     let start = Instant::now();
     let label = spec.label.as_str();
     // Through text and back, as the checkpoint's copy is read, so the two compare equal.

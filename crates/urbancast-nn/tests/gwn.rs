@@ -2,51 +2,21 @@
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::{Device, Distribution, Gradients, Tensor, TensorData};
+use burn::tensor::{Device, Distribution, Tensor, TensorData};
+use urbancast_nn::GwnConfig;
 use urbancast_nn::gwn::{GwnInit, double_transition, transition_matrix};
-use urbancast_nn::{Gwn, GwnConfig};
 
-/// The burn-flex RNG is process-global: tests that seed or draw random tensors run one at a time.
-static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+mod common;
+use common::{assert_close, lock, mat, param_grads, rand4, ring_adj, vals};
 
-fn lock() -> std::sync::MutexGuard<'static, ()> {
-    RNG.lock().unwrap_or_else(|e| e.into_inner())
+/// Row-normalised ring graph.
+fn ring(n: usize, dev: &Device) -> Tensor<2> {
+    transition_matrix(&ring_adj(n, dev))
 }
 
 /// Default architecture (4 blocks x 2 layers, receptive field 13) with narrow channels.
 fn tiny(n: usize, c: usize) -> GwnConfig {
     GwnConfig { residual_channels: 8, dilation_channels: 8, skip_channels: 16, end_channels: 16, embed_dim: 4, ..GwnConfig::new(n, c) }
-}
-
-fn vals<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().iter::<f32>().collect()
-}
-
-fn rand4(shape: [usize; 4], dev: &Device) -> Tensor<4> {
-    Tensor::random(shape, Distribution::Uniform(0.0, 1.0), dev)
-}
-
-fn mat(rows: &[&[f32]], dev: &Device) -> Tensor<2> {
-    let n = rows.len();
-    let m = rows[0].len();
-    Tensor::from_data(TensorData::new(rows.iter().flat_map(|r| r.iter().copied()).collect::<Vec<_>>(), [n, m]), dev)
-}
-
-/// Row-normalised ring graph.
-fn ring(n: usize, dev: &Device) -> Tensor<2> {
-    let mut a = vec![0.0f32; n * n];
-    for i in 0..n {
-        a[i * n + (i + 1) % n] = 1.0;
-        a[((i + 1) % n) * n + i] = 1.0;
-    }
-    transition_matrix(&Tensor::from_data(TensorData::new(a, [n, n]), dev))
-}
-
-fn assert_close(got: &[f32], want: &[f32], what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}");
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!((g - w).abs() < 1e-6, "{what}[{i}]: {g} vs {w}");
-    }
 }
 
 #[test]
@@ -105,11 +75,11 @@ fn transition_matrices_by_hand() {
     // row 2 has no out-edges: stays zero (gwnet's asym_adj maps 1/0 to 0)
     let a = mat(&[&[0.0, 1.0, 2.0], &[3.0, 0.0, 1.0], &[0.0, 0.0, 0.0]], &dev);
     let p = vals(transition_matrix(&a));
-    assert_close(&p, &[0.0, 1.0 / 3.0, 2.0 / 3.0, 0.75, 0.0, 0.25, 0.0, 0.0, 0.0], "D^-1 A");
+    assert_close(&p, &[0.0, 1.0 / 3.0, 2.0 / 3.0, 0.75, 0.0, 0.25, 0.0, 0.0, 0.0], 1e-6, "D^-1 A");
     let [fwd, bwd] = double_transition(&a);
-    assert_close(&vals(fwd), &p, "forward transition");
+    assert_close(&vals(fwd), &p, 1e-6, "forward transition");
     // Aᵀ = [[0, 3, 0], [1, 0, 0], [2, 1, 0]]
-    assert_close(&vals(bwd), &[0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 2.0 / 3.0, 1.0 / 3.0, 0.0], "backward transition");
+    assert_close(&vals(bwd), &[0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 2.0 / 3.0, 1.0 / 3.0, 0.0], 1e-6, "backward transition");
 }
 
 #[test]
@@ -151,26 +121,6 @@ fn bad_input_and_config_are_errors() {
     assert_eq!(serde_json::from_str::<GwnConfig>(&serde_json::to_string(&cfg).unwrap()).unwrap(), cfg);
 }
 
-/// Gradient of every trainable float parameter, in visiting order (`None` when it got none).
-/// BatchNorm's running statistics are visited as float tensors too, but do not require grad.
-fn param_grads(m: &Gwn, grads: &Gradients) -> Vec<Option<Vec<f32>>> {
-    struct Collect<'a> {
-        grads: &'a Gradients,
-        out: Vec<Option<Vec<f32>>>,
-    }
-    impl ModuleVisitor for Collect<'_> {
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            let t = param.val();
-            if t.is_require_grad() {
-                self.out.push(t.grad(self.grads).map(vals));
-            }
-        }
-    }
-    let mut c = Collect { grads, out: vec![] };
-    m.visit(&mut c);
-    c.out
-}
-
 #[test]
 fn gradients_reach_every_parameter() {
     let _g = lock();
@@ -186,7 +136,7 @@ fn gradients_reach_every_parameter() {
         let y = rand4([2, 6, 5, 1], &dev);
         let sups = double_transition(&ring(5, &dev));
         let loss = (m.forward(x, &sups[..cfg.num_supports]) - y).powi_scalar(2).mean();
-        let grads = param_grads(&m, &loss.backward());
+        let (grads, _) = param_grads(&m, &loss.backward());
         // all tensors but the two running statistics of each BatchNorm (none in the last layer)
         let norms = cfg.blocks * cfg.layers - 1;
         assert_eq!(grads.len(), m.num_params_tensors() - 2 * norms, "cfg {i}");

@@ -8,12 +8,8 @@ use urbancast_nn::mtgnn::{mix_hop, normalize_with_self_loops};
 use urbancast_nn::{MtgnnConfig, load_mtgnn, save_mtgnn};
 use urbancast_train::{OptimConfig, Stepper};
 
-/// The burn-flex RNG is process-global: tests that seed or draw random tensors run one at a time.
-static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn lock() -> std::sync::MutexGuard<'static, ()> {
-    RNG.lock().unwrap_or_else(|e| e.into_inner())
-}
+mod common;
+use common::{lock, rand4, ring_adj, vals};
 
 fn tiny(n: usize, in_dim: usize, c: usize) -> MtgnnConfig {
     MtgnnConfig {
@@ -29,23 +25,6 @@ fn tiny(n: usize, in_dim: usize, c: usize) -> MtgnnConfig {
         layers: 2,
         ..MtgnnConfig::new(n, in_dim, c)
     }
-}
-
-fn vals<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().iter::<f32>().collect()
-}
-
-fn rand4(shape: [usize; 4], dev: &Device) -> Tensor<4> {
-    Tensor::random(shape, Distribution::Uniform(0.0, 1.0), dev)
-}
-
-fn ring_adj(n: usize, dev: &Device) -> Tensor<2> {
-    let mut a = vec![0.0f32; n * n];
-    for i in 0..n {
-        a[i * n + (i + 1) % n] = 1.0;
-        a[((i + 1) % n) * n + i] = 1.0;
-    }
-    Tensor::from_data(TensorData::new(a, [n, n]), dev)
 }
 
 #[test]

@@ -1,52 +1,26 @@
 //! TSJT's Node Prompting Module: shapes, node-count independence, adjacency normalisation, bank
 //! identities, the graph support, input checks, gradients and seeding.
 
-use burn::module::{Module, ModuleVisitor, Param};
-use burn::tensor::{Device, Distribution, Gradients, Tensor, TensorData};
+use burn::module::{Module, Param};
+use burn::tensor::{Device, Tensor};
 use urbancast_nn::npm::{PromptBank, graph_support, sym_norm_adjacency};
 use urbancast_nn::{Npm, NpmConfig};
 
-/// The burn-flex RNG is process-global: tests that seed or draw random tensors run one at a time.
-static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn lock() -> std::sync::MutexGuard<'static, ()> {
-    RNG.lock().unwrap_or_else(|e| e.into_inner())
-}
+mod common;
+use common::{assert_close, lock, mat, param_grads, ring_adj, uniform4, vals};
 
 /// `D = 16`, `M = 4`, two input features.
 fn tiny(bank: PromptBank) -> NpmConfig {
     NpmConfig { hidden: 16, bank_size: 4, bank, ..NpmConfig::new(2) }
 }
 
-fn vals<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().iter::<f32>().collect()
-}
-
 fn rand4(shape: [usize; 4], dev: &Device) -> Tensor<4> {
-    Tensor::random(shape, Distribution::Uniform(-1.0, 1.0), dev)
-}
-
-fn mat(rows: &[&[f32]], dev: &Device) -> Tensor<2> {
-    let n = rows.len();
-    let m = rows[0].len();
-    Tensor::from_data(TensorData::new(rows.iter().flat_map(|r| r.iter().copied()).collect::<Vec<_>>(), [n, m]), dev)
+    uniform4(shape, -1.0, 1.0, dev)
 }
 
 /// Normalised adjacency of a ring of `n` nodes.
 fn ring(n: usize, dev: &Device) -> Tensor<2> {
-    let mut a = vec![0.0f32; n * n];
-    for i in 0..n {
-        a[i * n + (i + 1) % n] = 1.0;
-        a[((i + 1) % n) * n + i] = 1.0;
-    }
-    sym_norm_adjacency(&Tensor::from_data(TensorData::new(a, [n, n]), dev))
-}
-
-fn assert_close(got: &[f32], want: &[f32], tol: f32, what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}");
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!((g - w).abs() <= tol * (1.0 + w.abs()), "{what}[{i}]: {g} vs {w}");
-    }
+    sym_norm_adjacency(&ring_adj(n, dev))
 }
 
 fn assert_symmetric(g: &[f32], n: usize, what: &str) {
@@ -236,24 +210,6 @@ fn forward_panics_on_bad_input() {
     let _ = m.forward(Tensor::zeros([1, 12, 5, 3], &dev), &Tensor::eye(5, &dev));
 }
 
-/// Gradient of every float parameter, in visiting order (`None` when it got none).
-fn param_grads(m: &Npm, grads: &Gradients) -> Vec<Option<Vec<f32>>> {
-    struct Collect<'a> {
-        grads: &'a Gradients,
-        out: Vec<Option<Vec<f32>>>,
-    }
-    impl ModuleVisitor for Collect<'_> {
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            let t = param.val();
-            assert!(t.is_require_grad(), "every NPM tensor is trainable");
-            self.out.push(t.grad(self.grads).map(vals));
-        }
-    }
-    let mut c = Collect { grads, out: vec![] };
-    m.visit(&mut c);
-    c.out
-}
-
 #[test]
 fn gradients_reach_every_parameter() {
     let _g = lock();
@@ -265,7 +221,8 @@ fn gradients_reach_every_parameter() {
         let target = rand4([2, 12, 5, 18], &dev);
         let support = graph_support(&out.graph);
         let loss = (out.input - target).powi_scalar(2).mean() + out.graph.mean().mul_scalar(1e-3) + support.narrow(1, 0, 1).mean();
-        let grads = param_grads(&m, &loss.backward());
+        let (grads, frozen) = param_grads(&m, &loss.backward());
+        assert_eq!(frozen, 0, "every NPM tensor is trainable");
         // encoder: 7 linear layers (weight + bias) and 2 LayerNorms (scale + shift); bank; keys
         let expect = 7 * 2 + 2 * 2 + 1 + usize::from(bank == PromptBank::Attention);
         assert_eq!(grads.len(), expect, "{bank:?}");

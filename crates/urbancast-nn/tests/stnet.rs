@@ -7,26 +7,11 @@ use urbancast_nn::{
 };
 use urbancast_train::{OptimConfig, Stepper};
 
+mod common;
+use common::{rand4, ring_values, vals};
+
 fn tiny(channels: usize) -> StNetConfig {
     StNetConfig { channels, lags: 3, conv_channels: 8, res_units: 2, hidden: 6, head_hidden: 5, output: Output::Sigmoid }
-}
-
-fn rand4(dims: [usize; 4], device: &Device) -> Tensor<4> {
-    Tensor::random(dims, Distribution::Uniform(0.0, 1.0), device)
-}
-
-fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().try_to_vec::<f32>().unwrap()
-}
-
-fn ring_adj(r: usize) -> Vec<f32> {
-    let mut a = vec![0.0; r * r];
-    for i in 0..r {
-        let j = (i + 1) % r;
-        a[i * r + j] = 1.0;
-        a[j * r + i] = 1.0;
-    }
-    a
 }
 
 #[test]
@@ -38,9 +23,9 @@ fn grid_shapes_on_two_grid_sizes() {
         let out = model.forward(rand4([b, 6, 2, h * w], &dev), &Space::grid(h, w)).unwrap();
         assert_eq!(out.pred.dims(), [b, h * w, 2]);
         assert_eq!(out.z.dims(), [b, h * w, 256]);
-        assert!(values(out.pred).iter().all(|&p| p > 0.0 && p < 1.0));
+        assert!(vals(out.pred).iter().all(|&p| p > 0.0 && p < 1.0));
         // z = [last output || last hidden]: identical halves
-        let z = values(out.z);
+        let z = vals(out.z);
         for row in z.chunks(256) {
             assert_eq!(row[..128], row[128..]);
         }
@@ -53,13 +38,13 @@ fn graph_shapes_and_head_reuse() {
     let cfg = StNetConfig { output: Output::Sigmoid, ..StNetConfig::new(1) };
     let model = cfg.init(SpatialKind::Graph, &dev);
     for r in [4, 7] {
-        let space = Space::graph_from_dense(&ring_adj(r), r, &dev);
+        let space = Space::graph_from_dense(&ring_values(r), r, &dev);
         let out = model.forward(rand4([3, 6, 1, r], &dev), &space).unwrap();
         assert_eq!(out.pred.dims(), [3, r, 1]);
         assert_eq!(out.z.dims(), [3, r, 256]);
-        let p = values(out.pred.clone());
+        let p = vals(out.pred.clone());
         assert!(p.iter().all(|&v| v > 0.0 && v < 1.0));
-        let again = values(model.forward_head(out.z));
+        let again = vals(model.forward_head(out.z));
         for (a, b) in p.iter().zip(&again) {
             assert!((a - b).abs() < 1e-6);
         }
@@ -79,12 +64,12 @@ fn linear_output_is_the_sigmoid_heads_logit_and_inference_clamps_at_zero() {
         // the very same parameters (the device RNG is shared with tests running beside this one)
         let b = sig.init(SpatialKind::Grid, &dev).load_record(a.clone().into_record());
         let x = rand4([2, 3, 1, 12], &dev);
-        let y = values(a.forward(x.clone(), &space).unwrap().pred);
-        let p = values(b.forward(x.clone(), &space).unwrap().pred);
+        let y = vals(a.forward(x.clone(), &space).unwrap().pred);
+        let p = vals(b.forward(x.clone(), &space).unwrap().pred);
         for (y, p) in y.iter().zip(&p) {
             assert!((1.0 / (1.0 + (-y).exp()) - p).abs() < 1e-6, "sigmoid({y}) != {p}");
         }
-        let clamped = values(a.predict_scaled(x, &space).unwrap());
+        let clamped = vals(a.predict_scaled(x, &space).unwrap());
         for (c, y) in clamped.iter().zip(&y) {
             assert_eq!(*c, y.max(0.0));
         }
@@ -107,13 +92,13 @@ fn input_mismatches_are_errors() {
     let grid = tiny(2).init(SpatialKind::Grid, &dev);
     let graph = tiny(2).init(SpatialKind::Graph, &dev);
     let x = rand4([1, 3, 2, 6], &dev);
-    let gspace = Space::graph_from_dense(&ring_adj(6), 6, &dev);
+    let gspace = Space::graph_from_dense(&ring_values(6), 6, &dev);
     assert!(matches!(grid.forward(x.clone(), &gspace), Err(NnError::SpaceKind { .. })));
     assert!(matches!(graph.forward(x.clone(), &Space::grid(2, 3)), Err(NnError::SpaceKind { .. })));
     assert!(matches!(grid.forward(x.clone(), &Space::grid(2, 2)), Err(NnError::Shape(_))));
     assert!(matches!(grid.forward(rand4([1, 4, 2, 6], &dev), &Space::grid(2, 3)), Err(NnError::Shape(_))));
     assert!(matches!(grid.forward(rand4([1, 3, 1, 6], &dev), &Space::grid(2, 3)), Err(NnError::Shape(_))));
-    let small = Space::graph_from_dense(&ring_adj(5), 5, &dev);
+    let small = Space::graph_from_dense(&ring_values(5), 5, &dev);
     let err = graph.forward(x.clone(), &small).unwrap_err();
     assert!(err.to_string().contains("R=6"), "{err}");
     assert!(grid.forward(x, &Space::grid(2, 3)).is_ok());
@@ -139,7 +124,7 @@ fn training_loss_falls() {
         let mut model = cfg.init(kind, &dev);
         let space = match kind {
             SpatialKind::Grid => Space::grid(3, 3),
-            SpatialKind::Graph => Space::graph_from_dense(&ring_adj(9), 9, &dev),
+            SpatialKind::Graph => Space::graph_from_dense(&ring_values(9), 9, &dev),
         };
         let x = rand4([4, 3, 2, 9], &dev);
         // fixed target: channel 0 high, channel 1 low, mildly varying over regions
@@ -172,12 +157,12 @@ fn checkpoint_roundtrip_and_errors() {
     let model = tiny(2).init(SpatialKind::Grid, &dev);
     let x = rand4([2, 3, 2, 12], &dev);
     let space = Space::grid(3, 4);
-    let before = values(model.forward(x.clone(), &space).unwrap().pred);
+    let before = vals(model.forward(x.clone(), &space).unwrap().pred);
     save_stnet(&model, &path).unwrap();
     let loaded = load_stnet(&path, &dev).unwrap();
     assert_eq!(loaded.config(), model.config());
     assert_eq!(loaded.kind(), SpatialKind::Grid);
-    let after = values(loaded.forward(x, &space).unwrap().pred);
+    let after = vals(loaded.forward(x, &space).unwrap().pred);
     assert_eq!(before, after);
 
     // missing file
@@ -231,8 +216,8 @@ fn fused_lstm_matches_reference_values_and_gradients() {
         };
         let loss = (out.clone() * proj).sum();
         let g = loss.backward();
-        let grad = |t: Option<Tensor<3>>| values(t.unwrap());
-        (values(out), grad(x.grad(&g)), values(wi.grad(&g).unwrap()), values(wh.grad(&g).unwrap()), values(b.grad(&g).unwrap()))
+        let grad = |t: Option<Tensor<3>>| vals(t.unwrap());
+        (vals(out), grad(x.grad(&g)), vals(wi.grad(&g).unwrap()), vals(wh.grad(&g).unwrap()), vals(b.grad(&g).unwrap()))
     };
     let fused = run(true);
     let refr = run(false);
@@ -247,8 +232,8 @@ fn fused_lstm_matches_reference_values_and_gradients() {
     let wi = Tensor::<2>::from_data(wid.clone(), &base);
     let wh = Tensor::<2>::from_data(whd.clone(), &base);
     let b = Tensor::<1>::from_data(bd.clone(), &base);
-    let inf = values(fused_lstm(x.clone(), wi.clone(), wh.clone(), b.clone()));
-    let rf = values(reference_lstm(x, wi, wh, b));
+    let inf = vals(fused_lstm(x.clone(), wi.clone(), wh.clone(), b.clone()));
+    let rf = vals(reference_lstm(x, wi, wh, b));
     assert_close(&inf, &rf, 1e-5, "inference h");
 }
 
@@ -260,8 +245,8 @@ fn fused_lstm_with_untracked_inputs_on_autodiff_device() {
     let wi = Tensor::<2>::from_data(TensorData::new(vec![0.1f32; 2 * 8], [2, 8]), &ad);
     let wh = Tensor::<2>::from_data(TensorData::new(vec![-0.2f32; 2 * 8], [2, 8]), &ad);
     let b = Tensor::<1>::from_data(TensorData::new(vec![0.0f32; 8], [8]), &ad);
-    let a = values(fused_lstm(x.clone(), wi.clone(), wh.clone(), b.clone()));
-    let r = values(reference_lstm(x, wi, wh, b));
+    let a = vals(fused_lstm(x.clone(), wi.clone(), wh.clone(), b.clone()));
+    let r = vals(reference_lstm(x, wi, wh, b));
     assert_close(&a, &r, 1e-5, "untracked");
 }
 
@@ -296,7 +281,7 @@ fn conv_case(n: usize, h: usize, w: usize, cin: usize, cout: usize) {
             };
             let loss = (out.clone() * Tensor::<4>::from_data(pd.clone(), &ad)).sum();
             let g = loss.backward();
-            (values(out), values(x.grad(&g).unwrap()), values(wt.grad(&g).unwrap()), values(b.grad(&g).unwrap()))
+            (vals(out), vals(x.grad(&g).unwrap()), vals(wt.grad(&g).unwrap()), vals(b.grad(&g).unwrap()))
         };
         let f = run(true);
         let r = run(false);
@@ -306,8 +291,8 @@ fn conv_case(n: usize, h: usize, w: usize, cin: usize, cout: usize) {
         assert_close(&f.3, &r.3, 1e-4, "conv db");
         // inference path
         let x = Tensor::<4>::from_data(xd.clone(), &base);
-        let inf = values(layer.forward(x.clone(), relu));
-        let rf = values(reference_conv3x3(x, layer.weight.val(), layer.bias.val(), relu));
+        let inf = vals(layer.forward(x.clone(), relu));
+        let rf = vals(reference_conv3x3(x, layer.weight.val(), layer.bias.val(), relu));
         assert_close(&inf, &rf, 1e-5, "conv inference");
     }
 }

@@ -12,6 +12,7 @@ pub mod graph;
 pub use urbancast_train::clip;
 pub mod ha;
 pub mod method;
+pub mod plan;
 pub mod predict;
 pub mod protocols;
 pub mod report;
@@ -23,5 +24,6 @@ pub mod tsjt;
 mod validate;
 
 pub use method::Method;
+pub use plan::Plan;
 pub use runner::{Experiment, RunOutput, RunPlan, Settings};
 pub use train::TrainConfig;

@@ -107,21 +107,9 @@ pub struct Experiment {
     pub target: Prepared,
 }
 
-/// What [`Experiment::run`] runs: every method for every N in `days` and every seed, under
-/// `settings` on `device`.
-#[derive(Clone, Copy)]
-pub struct RunPlan<'a> {
-    /// Methods to run, in order.
-    pub methods: &'a [Method],
-    /// Numbers N of target training days (0 = no target data).
-    pub days: &'a [usize],
-    /// Random seeds; each one repeats the whole grid of methods × days.
-    pub seeds: &'a [u64],
-    /// Model, training and protocol settings.
-    pub settings: &'a Settings,
-    /// Device to train and predict on (its autodiff version is used for training).
-    pub device: &'a Device,
-}
+/// What [`Experiment::run`] runs: every method for every N (0 = no target data) and every
+/// seed.
+pub type RunPlan<'a> = crate::plan::Plan<'a, Method, Settings>;
 
 /// One result row plus what reports need beyond it.
 pub struct RunOutput {

@@ -24,6 +24,7 @@ mod experiment;
 mod experiment_lightst;
 mod inspect;
 mod predict;
+mod run_args;
 mod traj;
 mod transfer;
 mod transfer_graph;
@@ -43,8 +44,21 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Cross-city transfer: pre-train on source cities, predict a data-poor target.
+    ///
+    /// City SPECs: `metast:PATH`, `stdn:PATH`, `stssl:DIR`, `nyc69:DIR:taxi|bike`,
+    /// `crosstres:DIR:CITY:MODE`, `npy:PATH?axes=..`, `npz:PATH?key=..`, `synthetic:NAME`.
+    /// Methods: persistence, region-mean, ha, target-only, fine-tune, zero-shot,
+    /// fine-tune-stbat-head (STBaT's control: plain pre-training with STBaT's head), stbat, the
+    /// STBaT ablations stbat-no-poi, stbat-no-fdp, stbat-no-simdcl, stbat-no-wloss; tsjt
+    /// (one-stage target-skewed joint training) and its ablation joint-no-skew. Days: 3 =
+    /// few-shot, 0 = zero-shot. Cities are resampled to the common interval by summation.
     Transfer(transfer::Args),
     /// Cross-city transfer on sensor graphs (ST-GFSL protocol): TSJT, fine-tune, target-only.
+    ///
+    /// Graph SPECs: a sensor-graph folder or file, `stgfsl:DIR`, `nyc69-taxi:DIR`,
+    /// `nyc69-bike:DIR`, `synthetic:NAME?nodes=N&days=D&seed=S`. Methods: persistence, ha,
+    /// target-only, fine-tune, tsjt, tsjt-no-npm, joint-no-skew. Days: 3 (1 and 7 as in
+    /// ST-GFSL). Graphs are brought to the common interval by averaging.
     TransferGraph(transfer_graph::Args),
     /// LightST: an MTGNN teacher distilled into a graph-free MLP student (train, evaluate).
     Distill(distill::Args),

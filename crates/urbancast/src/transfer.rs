@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
-use serde::Deserialize;
 use urbancast_data::City;
 use urbancast_eval::{ResultRow, SummaryRow, table, write_json};
 use urbancast_nn::Output;
@@ -13,39 +12,15 @@ use urbancast_transfer::report::write_report;
 use urbancast_transfer::stbat::{DclSim, StbatConfig};
 use urbancast_transfer::{Experiment, Method, RunOutput, Settings};
 
-use crate::args::{DeviceArg, OutFlags, Overrides, merged, set, spec_path};
+use crate::args::{Overrides, merged, set, spec_path};
+use crate::run_args::{RunArgs, RunConfig};
 use crate::tsjt_args::TsjtArgs;
 use urbancast_train::outdir::prepare;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Source city SPEC (repeatable), e.g. `stdn:PATH`, `stssl:DIR`, `synthetic:metro`.
-    #[arg(long = "source", value_name = "SPEC")]
-    pub sources: Vec<String>,
-    /// Target city SPEC.
-    #[arg(long, value_name = "SPEC")]
-    pub target: Option<String>,
-    /// Methods, comma-separated: target-only, fine-tune, zero-shot, ha, fine-tune-stbat-head
-    /// (STBaT's control: plain pre-training with STBaT's head), stbat, and the STBaT ablations
-    /// stbat-no-poi, stbat-no-fdp, stbat-no-simdcl, stbat-no-wloss; tsjt (one-stage
-    /// target-skewed joint training) and its ablation joint-no-skew.
-    #[arg(long = "method", value_delimiter = ',', value_name = "M")]
-    pub methods: Vec<String>,
-    /// Days of target training data, comma-separated (3 = few-shot, 0 = zero-shot).
-    #[arg(long, value_delimiter = ',', value_name = "N")]
-    pub days: Vec<usize>,
-    /// Seeds, comma-separated; results are reported as mean ± std over them.
-    #[arg(long, value_delimiter = ',', value_name = "S")]
-    pub seeds: Vec<u64>,
-    /// Output folder for results.json/csv, summary, error maps and checkpoints.
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// TOML file with the same fields (command-line values win) and a [settings] table.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Resample every city to this interval in minutes (by summation). Default: the coarsest.
-    #[arg(long, value_name = "MIN")]
-    pub interval: Option<u32>,
+    #[command(flatten)]
+    pub run: RunArgs,
     /// Keep only these channels, comma-separated (e.g. `pickup`); default: every channel the
     /// cities share.
     #[arg(long, value_delimiter = ',', value_name = "CH")]
@@ -55,10 +30,6 @@ pub struct Args {
     /// Do not save checkpoints.
     #[arg(long)]
     pub no_checkpoints: bool,
-    #[command(flatten)]
-    pub device: DeviceArg,
-    #[command(flatten)]
-    pub reuse: OutFlags,
     #[command(flatten)]
     pub stbat: StbatArgs,
     #[command(flatten)]
@@ -183,29 +154,11 @@ impl Overrides<StbatConfig> for StbatArgs {
 }
 
 /// The TOML form of the arguments.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-struct FileConfig {
-    sources: Vec<String>,
-    target: Option<String>,
-    methods: Vec<String>,
-    days: Vec<usize>,
-    seeds: Vec<u64>,
-    out: Option<PathBuf>,
-    interval: Option<u32>,
-    channels: Vec<String>,
-    settings: Settings,
-}
+type FileConfig = RunConfig<Settings>;
 
 impl Overrides<FileConfig> for Args {
     fn apply(&self, f: &mut FileConfig) -> Result<()> {
-        set(&mut f.sources, &self.sources);
-        set(&mut f.methods, &self.methods);
-        set(&mut f.days, &self.days);
-        set(&mut f.seeds, &self.seeds);
-        f.target = self.target.clone().or(f.target.take());
-        f.out = self.out.clone().or(f.out.take());
-        f.interval = self.interval.or(f.interval);
+        self.run.apply(f);
         set(&mut f.channels, &self.channels);
         self.regime.apply(&mut f.settings)?;
         self.stbat.apply(&mut f.settings.stbat)?;
@@ -214,19 +167,17 @@ impl Overrides<FileConfig> for Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let f: FileConfig = merged(a.config.as_deref(), "a transfer configuration", &a)?;
-    let Some(target) = f.target.clone() else { bail!("no target city: give --target SPEC (or `target` in --config)") };
+    let f: FileConfig = merged(a.run.config.as_deref(), "a transfer configuration", &a)?;
+    let r = f.resolve("transfer", "a city SPEC (see `urbancast transfer --help`)")?;
+    let (target, days, seeds, out) = (&r.target, &r.days, &r.seeds, &r.out);
     let methods: Vec<Method> = if f.methods.is_empty() { Method::ALL.to_vec() } else { parse_methods(&f.methods)? };
-    let days = if f.days.is_empty() { vec![3] } else { f.days.clone() };
-    let seeds = if f.seeds.is_empty() { vec![1] } else { f.seeds.clone() };
-    let out = f.out.clone().unwrap_or_else(|| PathBuf::from("runs/transfer"));
-    let mut settings = f.settings;
+    let mut settings = f.settings.clone();
     if !a.no_checkpoints {
         settings.checkpoint_dir = Some(out.join("checkpoints"));
     }
     settings.validate_at("settings.")?;
-    let device = a.device.get()?;
-    let (mut sources, mut target_city) = load_cities(&f.sources, &target, f.interval, seeds[0])?;
+    let device = a.run.device.get()?;
+    let (mut sources, mut target_city) = load_cities(&f.sources, target, f.interval, seeds[0])?;
     if !f.channels.is_empty() {
         let keep = f
             .channels
@@ -253,22 +204,20 @@ pub fn run(a: Args) -> Result<()> {
         );
     }
     let exp = Experiment::new(sources, target_city, &settings.protocol)?;
-    let inputs: Vec<PathBuf> = f.sources.iter().chain([&target]).filter_map(|s| spec_path(s)).chain(a.config.clone()).collect();
-    let record = serde_json::json!({ "sources": f.sources, "target": target, "methods": f.methods, "days": days, "seeds": seeds,
-        "interval": f.interval, "channels": f.channels, "settings": settings });
-    prepare(&out, "transfer", &inputs, &record, a.reuse.reuse())?;
+    let inputs: Vec<PathBuf> = f.sources.iter().chain([target]).filter_map(|s| spec_path(s)).chain(a.run.config.clone()).collect();
+    prepare(out, "transfer", &inputs, &f.record(&r, &settings), a.run.reuse.reuse())?;
     settings.train_dir = Some(out.join("train"));
-    settings.resume = a.reuse.resume;
-    let plan = urbancast_transfer::RunPlan { methods: &methods, days: &days, seeds: &seeds, settings: &settings, device: &device };
+    settings.resume = a.run.reuse.resume;
+    let plan = urbancast_transfer::RunPlan { methods: &methods, days, seeds, settings: &settings, device: &device };
     let outputs = exp.run(&plan, |o| print_row(o, ""), |msg| eprintln!("note: {msg}"))?;
     if outputs.is_empty() {
         bail!("nothing was run: every method was skipped");
     }
     write_json(&out.join("settings.json"), &settings)?;
     let sources: Vec<&City> = exp.sources.iter().map(|p| &p.city).collect();
-    let summary = write_report(&out, &sources, &exp.target.city, &outputs)?;
+    let summary = write_report(out, &sources, &exp.target.city, &outputs)?;
     let rows: Vec<ResultRow> = outputs.into_iter().map(|o| o.row).collect();
-    print_report(&out, &summary, &rows)?;
+    print_report(out, &summary, &rows)?;
     Ok(())
 }
 

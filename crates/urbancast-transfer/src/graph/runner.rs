@@ -13,20 +13,8 @@ use super::report::GraphRow;
 use super::{GraphMethod, GraphSettings, simple};
 use crate::tsjt::{Tsjt, Variant};
 
-/// What [`run`] runs.
-#[derive(Clone, Copy)]
-pub struct GraphPlan<'a> {
-    /// Methods, in order.
-    pub methods: &'a [GraphMethod],
-    /// Numbers N of target training days (each ≥ 1).
-    pub days: &'a [usize],
-    /// Seeds; each repeats every (method, N).
-    pub seeds: &'a [u64],
-    /// Settings.
-    pub settings: &'a GraphSettings,
-    /// Device (its autodiff version trains).
-    pub device: &'a Device,
-}
+/// What [`run`] runs: every method for every N (each ≥ 1) and every seed.
+pub type GraphPlan<'a> = crate::plan::Plan<'a, GraphMethod, GraphSettings>;
 
 /// The target prepared for one N, with its tasks.
 struct TargetDays {

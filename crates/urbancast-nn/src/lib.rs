@@ -17,7 +17,7 @@
 //! On other backends (e.g. CUDA) the same modules fall back to plain burn ops
 //! ([`reference_lstm`], [`reference_conv3x3`]), which the tests use as gradient references.
 //! Environment switches for A/B measurements: `URBANCAST_REFERENCE_LSTM`,
-//! `URBANCAST_REFERENCE_CONV`, `URBANCAST_NO_WINOGRAD`. Call [`tune_allocator`] once at
+//! `URBANCAST_REFERENCE_CONV`, `URBANCAST_NO_WINOGRAD`, `URBANCAST_REFERENCE_GWN`. Call [`tune_allocator`] once at
 //! program start for training (avoids page-fault storms on the large activation buffers) and
 //! [`flush_denormals`] (subnormal Adam moments otherwise slow long trainings several-fold).
 
@@ -25,6 +25,7 @@ pub use burn;
 
 pub mod alloc_tune;
 pub mod bench;
+pub mod bench_gwn;
 pub mod checkpoint;
 pub mod conv_kernel;
 mod conv_op;
@@ -47,6 +48,7 @@ mod winograd;
 
 pub use alloc_tune::tune_allocator;
 pub use bench::{BenchOpts, BenchReport, ChannelBench, ProfileReport, Stats, bench_stnet, profile_stnet};
+pub use bench_gwn::{GwnBenchOpts, GwnBenchReport, bench_gwn};
 pub use checkpoint::{load_stnet, load_weights, read_config, save_module, save_stnet};
 pub use denormals::{denormals_flushed, flush_denormals};
 pub use error::{NnError, Result};

@@ -7,6 +7,8 @@ pub enum Which {
     Stnet(StnetArgs),
     /// Seconds per pre-training epoch and peak memory: plain (fine-tune) vs STBaT.
     Pretrain(PretrainArgs),
+    /// Graph WaveNet training-step and inference time (`--compare`: against burn's own ops).
+    Gwn(crate::bench_gwn::Args),
     /// LightST: training-step and inference time of the MTGNN teacher and the MLP student.
     Distill(crate::bench_distill::DistillBenchArgs),
     /// Route generation: trajectories/s with beam search and next-step latency.
@@ -79,6 +81,7 @@ pub fn run(w: Which) -> Result<()> {
             Ok(())
         }
         Which::Pretrain(a) => crate::bench_pretrain::run(a),
+        Which::Gwn(a) => crate::bench_gwn::run(a),
         Which::Distill(a) => crate::bench_distill::run(a),
         Which::Traj(a) => crate::bench_traj::run(a),
         Which::TrajKd(a) => crate::bench_traj_kd::run(a),

@@ -25,9 +25,10 @@ pub(super) fn nconv(x: Tensor<4>, a: &Tensor<2>) -> Tensor<4> {
     x.reshape([b * c * t, n]).matmul(a.clone()).reshape([b, c, t, n])
 }
 
-/// `[x, A_1 x, ..., A_1^K x, A_2 x, ...]` concatenated over channels (`x [B, C, T, N]`,
-/// `K = order`), the input of gwnet's graph-convolution 1x1 layer.
-pub(super) fn diffusion_features(x: Tensor<4>, supports: &[Tensor<2>], order: usize) -> Tensor<4> {
+/// `[x, A_1 x, ..., A_1^K x, A_2 x, ...]` (`x [B, C, T, N]`, `K = order`): the parts whose
+/// channel concatenation is the input of gwnet's graph-convolution 1x1 layer (the layer is
+/// applied part by part, see `ops::conv_parts`).
+pub(super) fn diffusion_parts(x: Tensor<4>, supports: &[Tensor<2>], order: usize) -> Vec<Tensor<4>> {
     let mut out = Vec::with_capacity(order * supports.len() + 1);
     out.push(x.clone());
     for a in supports {
@@ -37,7 +38,7 @@ pub(super) fn diffusion_features(x: Tensor<4>, supports: &[Tensor<2>], order: us
             out.push(h.clone());
         }
     }
-    Tensor::cat(out, 1)
+    out
 }
 
 /// Node embeddings of the self-adaptive adjacency `softmax(relu(E1 E2))` (row-wise softmax),

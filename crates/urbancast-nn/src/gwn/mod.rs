@@ -18,16 +18,24 @@
 //! inputs longer than the receptive field are cut to it.
 
 mod config;
+mod gate_op;
 mod graph;
+mod ops;
 
 use burn::module::Module;
 use burn::nn::conv::Conv2d;
 use burn::nn::{BatchNorm, Dropout};
 use burn::tensor::Tensor;
-use burn::tensor::activation::{relu, sigmoid};
+use burn::tensor::activation::relu;
 
 pub use config::{GwnConfig, GwnInit};
 pub use graph::{AdaptiveAdj, double_transition, transition_matrix};
+
+/// Whether the model runs burn's own `Conv2d`, concatenation and gate instead of the matmul
+/// convolutions and the fused gate (`URBANCAST_REFERENCE_GWN` set; for A/B measurements).
+pub fn reference_path() -> bool {
+    ops::reference()
+}
 
 use crate::error::{NnError, Result};
 
@@ -51,13 +59,13 @@ impl GwnLayer {
     /// layer, skip contribution of the last step `[B, skip, 1, N]`).
     fn forward(&self, x: Tensor<4>, supports: &[Tensor<2>], order: usize, dropout: &Dropout) -> (Option<Tensor<4>>, Tensor<4>) {
         let residual = x.clone();
-        let h = self.filter.forward(x.clone()).tanh() * sigmoid(self.gate.forward(x));
+        let h = gate_op::gate(ops::filter_gate(&self.filter, &self.gate, x));
         let t = h.dims()[2];
         // Only the last step of the summed skip reaches the head (gwnet slices `skip[..., -1:]`).
-        let s = self.skip.forward(h.clone().narrow(2, t - 1, 1));
+        let s = ops::conv(&self.skip, h.clone().narrow(2, t - 1, 1));
         let y = match (&self.gconv, &self.residual) {
-            (Some(g), _) => Some(dropout.forward(g.forward(graph::diffusion_features(h, supports, order)))),
-            (None, Some(r)) => Some(r.forward(h)),
+            (Some(g), _) => Some(dropout.forward(ops::conv_parts(g, graph::diffusion_parts(h, supports, order)))),
+            (None, Some(r)) => Some(ops::conv(r, h)),
             (None, None) => None,
         };
         let y = y.map(|y| {
@@ -179,7 +187,7 @@ impl Gwn {
         }
         let mut all: Vec<Tensor<2>> = supports.to_vec();
         all.extend(self.adaptive_adjacency());
-        let mut h = Some(self.start_conv.forward(x));
+        let mut h = Some(ops::conv(&self.start_conv, x));
         let mut skip: Option<Tensor<4>> = None;
         for layer in &self.layers {
             let Some(x) = h else { break };
@@ -191,7 +199,7 @@ impl Gwn {
             });
         }
         let skip = skip.expect("GWN has at least one layer");
-        let z = relu(self.end_conv_1.forward(relu(skip))); // [B, end, 1, N]
-        self.end_conv_2.forward(z).reshape([b, c.out_steps, c.out_channels, n]).swap_dims(2, 3)
+        let z = relu(ops::conv(&self.end_conv_1, relu(skip))); // [B, end, 1, N]
+        ops::conv(&self.end_conv_2, z).reshape([b, c.out_steps, c.out_channels, n]).swap_dims(2, 3)
     }
 }

@@ -91,7 +91,7 @@ pub fn bench_lightst(nodes: usize, batch: usize, warmup: usize, iters: usize, de
     let student_step = time_steps(Trainee::new(student.clone(), None, &ad), &mut plain, &data, batch, warmup, iters, &ad)?;
     let distiller = Distiller::new(&teacher, &data, cfg.distill.clone(), &ad)?;
     let mut distilled = StudentObjective { denorm: Denorm::new(&data), distill: Some(distiller) };
-    let trainee = Trainee::new(student.clone(), Some(cfg.teacher.end_channels), &ad);
+    let trainee = Trainee::new(student.clone(), Some(teacher.hidden_dim()), &ad);
     let distilled_step = time_steps(trainee, &mut distilled, &data, batch, warmup, iters, &ad)?;
     let tv = teacher.valid();
     let sv = student.valid();

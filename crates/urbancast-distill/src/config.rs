@@ -4,11 +4,26 @@ use serde::{Deserialize, Serialize};
 use crate::losses::{Adaptive, KdForm};
 use crate::train::TrainConfig;
 
-/// MTGNN teacher hyper-parameters (LightST's: node embeddings 40, top-k 20, mix-hop depth 2,
+/// The teacher's architecture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TeacherModel {
+    /// MTGNN, LightST's teacher (the fields of [`TeacherSettings`] set its size).
+    #[default]
+    Mtgnn,
+    /// Graph WaveNet at ST-GFSL's `meta_gwn` size (residual/dilation 32, skip 256, end 512,
+    /// 4 blocks x 2 layers, diffusion order 2 over the double-transition supports of the given
+    /// adjacency, plus the adaptive adjacency); of [`TeacherSettings`] only `dropout` applies.
+    Gwn,
+}
+
+/// Teacher hyper-parameters (LightST's MTGNN: node embeddings 40, top-k 20, mix-hop depth 2,
 /// residual/conv 32, skip 64, end 128, 3 layers, dropout 0.3).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TeacherSettings {
+    /// Architecture: `mtgnn` (default) or `gwn`.
+    pub model: TeacherModel,
     /// Node-embedding width of the graph learner (≥ 1).
     pub node_dim: usize,
     /// Neighbours kept per node in the learned adjacency (≥ 1; clamped to the number of nodes).
@@ -36,6 +51,7 @@ pub struct TeacherSettings {
 impl Default for TeacherSettings {
     fn default() -> Self {
         TeacherSettings {
+            model: TeacherModel::Mtgnn,
             node_dim: 40,
             top_k: 20,
             gcn_depth: 2,
@@ -121,7 +137,7 @@ impl Default for DistillConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LightstConfig {
-    /// MTGNN teacher architecture.
+    /// Teacher architecture (MTGNN or Graph WaveNet).
     pub teacher: TeacherSettings,
     /// MLP student architecture.
     pub student: StudentSettings,

@@ -26,7 +26,7 @@ pub mod teacher;
 pub mod train;
 mod validate;
 
-pub use config::{DistillConfig, LightstConfig, StudentSettings, TeacherSettings};
+pub use config::{DistillConfig, LightstConfig, StudentSettings, TeacherModel, TeacherSettings};
 pub use pipeline::{ModelResult, assess_student, assess_teacher, train_student, train_student_in, train_teacher, train_teacher_in};
 pub use report::{RunRecord, summary_table};
 pub use runs::run_all;

@@ -5,13 +5,12 @@ use serde::{Deserialize, Serialize};
 use urbancast_data::graph::GraphPrepared;
 use urbancast_eval::horizon::HorizonReport;
 use urbancast_nn::StMlp;
-use urbancast_nn::mtgnn::Mtgnn;
 
 use crate::batch::{Batch, Denorm};
 use crate::config::LightstConfig;
 use crate::eval::{InferenceTime, SeriesSample, SeriesSpec, evaluate, sample_series, time_inference};
 use crate::student::{Distiller, StudentObjective, Trainee, student_config, student_forward};
-use crate::teacher::{TeacherObjective, adjacency_tensor, new_teacher, teacher_forward};
+use crate::teacher::{Teacher, TeacherObjective, adjacency_tensor, new_teacher, teacher_forward};
 use crate::train::{TrainLog, fit};
 use urbancast_train::RunDir;
 
@@ -31,9 +30,9 @@ pub struct ModelResult {
     pub train: Option<TrainLog>,
 }
 
-/// Trains the MTGNN teacher (seeded with `seed`) on an autodiff `device`, after checking `cfg`
+/// Trains the teacher (MTGNN or Graph WaveNet, `cfg.teacher.model`; seeded with `seed`) on an autodiff `device`, after checking `cfg`
 /// ([`LightstConfig::validate`]).
-pub fn train_teacher(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, device: &Device) -> anyhow::Result<(Mtgnn, TrainLog)> {
+pub fn train_teacher(data: &GraphPrepared, cfg: &LightstConfig, seed: u64, device: &Device) -> anyhow::Result<(Teacher, TrainLog)> {
     train_teacher_in(data, cfg, seed, device, None)
 }
 
@@ -44,7 +43,7 @@ pub fn train_teacher_in(
     seed: u64,
     device: &Device,
     run: Option<&RunDir>,
-) -> anyhow::Result<(Mtgnn, TrainLog)> {
+) -> anyhow::Result<(Teacher, TrainLog)> {
     cfg.validate()?;
     let model = new_teacher(data, &cfg.teacher, device, seed)?;
     let mut obj = TeacherObjective::new(data, device);
@@ -57,7 +56,7 @@ pub fn train_teacher_in(
 pub fn train_student(
     data: &GraphPrepared,
     cfg: &LightstConfig,
-    teacher: Option<&Mtgnn>,
+    teacher: Option<&Teacher>,
     seed: u64,
     device: &Device,
 ) -> anyhow::Result<(StMlp, TrainLog)> {
@@ -68,7 +67,7 @@ pub fn train_student(
 pub fn train_student_in(
     data: &GraphPrepared,
     cfg: &LightstConfig,
-    teacher: Option<&Mtgnn>,
+    teacher: Option<&Teacher>,
     seed: u64,
     device: &Device,
     run: Option<&RunDir>,
@@ -76,7 +75,7 @@ pub fn train_student_in(
     cfg.validate()?;
     let student = student_config(data, &cfg.student).init_seeded(device, seed + 1);
     let distill = teacher.map(|t| Distiller::new(t, data, cfg.distill.clone(), device)).transpose()?;
-    let teacher_dim = distill.as_ref().map(|d| d.teacher.config().end_channels);
+    let teacher_dim = distill.as_ref().map(|d| d.teacher.hidden_dim());
     let model = Trainee::new(student, teacher_dim, device);
     let label = if distill.is_some() { "distilled" } else { "student" };
     let mut obj = StudentObjective { denorm: Denorm::new(data), distill };
@@ -85,7 +84,7 @@ pub fn train_student_in(
 }
 
 /// Normalised-prediction function of a teacher (validation copy) for [`evaluate`] and timing.
-pub fn teacher_predictor<'a>(model: &'a Mtgnn, adj: Tensor<2>) -> impl FnMut(&Batch) -> anyhow::Result<Tensor<4>> + 'a {
+pub fn teacher_predictor<'a>(model: &'a Teacher, adj: Tensor<2>) -> impl FnMut(&Batch) -> anyhow::Result<Tensor<4>> + 'a {
     move |b| Ok(teacher_forward(model, b, adj.clone())?.pred)
 }
 
@@ -95,7 +94,7 @@ pub fn student_predictor(model: &StMlp) -> impl FnMut(&Batch) -> anyhow::Result<
 }
 
 /// Test metrics, parameter count and inference time of a teacher.
-pub fn assess_teacher(model: &Mtgnn, data: &GraphPrepared, reps: usize, device: &Device) -> anyhow::Result<ModelResult> {
+pub fn assess_teacher(model: &Teacher, data: &GraphPrepared, reps: usize, device: &Device) -> anyhow::Result<ModelResult> {
     let inner = device.clone().inner();
     let valid = model.valid();
     let adj = adjacency_tensor(data, &inner);
@@ -115,7 +114,7 @@ pub fn assess_student(model: &StMlp, name: &str, data: &GraphPrepared, reps: usi
 /// Series of `nodes` at horizon step 3 over the first `len` test windows for each model
 /// (`(name, samples)`), for the predicted-vs-true plot.
 pub fn series_for_plot(
-    teacher: Option<&Mtgnn>,
+    teacher: Option<&Teacher>,
     students: &[(&str, &StMlp)],
     data: &GraphPrepared,
     nodes: &[usize],

@@ -11,7 +11,6 @@ use urbancast_data::graph::GraphPrepared;
 use urbancast_eval::plot_series::{SeriesPanel, series_plot};
 use urbancast_eval::report::{write_json, write_text};
 use urbancast_nn::StMlp;
-use urbancast_nn::mtgnn::Mtgnn;
 
 use crate::pipeline::{ModelResult, series_for_plot};
 
@@ -111,7 +110,7 @@ fn busiest_nodes(data: &GraphPrepared, k: usize) -> Vec<usize> {
 pub fn write_run(
     dir: &Path,
     record: &RunRecord,
-    teacher: Option<&Mtgnn>,
+    teacher: Option<&crate::teacher::Teacher>,
     students: &[(&str, StMlp)],
     data: &GraphPrepared,
     device: &Device,

@@ -8,12 +8,12 @@ use anyhow::{Context, Result, bail};
 use burn::tensor::Device;
 use urbancast_data::graph::GraphPrepared;
 use urbancast_eval::report::write_json;
-use urbancast_nn::mtgnn::{Mtgnn, load_mtgnn, read_mtgnn_config, save_mtgnn};
 use urbancast_nn::{load_stmlp, save_stmlp};
 
 use crate::config::LightstConfig;
 use crate::pipeline::{ModelResult, assess_student, assess_teacher, train_student_in, train_teacher_in};
 use crate::report::{RunRecord, write_run};
+use crate::teacher::{Teacher, load_teacher, save_teacher};
 use crate::train::TrainLog;
 
 /// Trains the teacher, the plain student and the distilled student on `data` (on `device`,
@@ -35,7 +35,7 @@ pub fn run_all(
     let ad = device.clone().autodiff();
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let (teacher, tlog) = train_teacher_in(data, cfg, seed, &ad, Some(&run_dir(out, "teacher", resume)))?;
-    save_mtgnn(&teacher, out.join("teacher.bpk"))?;
+    save_teacher(&teacher, &out.join("teacher.bpk"))?;
     let (plain, plog) = train_student_in(data, cfg, None, seed, &ad, Some(&run_dir(out, "student", resume)))?;
     save_stmlp(&plain, out.join("student.bpk"))?;
     let (distilled, dlog) = train_student_in(data, cfg, Some(&teacher), seed, &ad, Some(&run_dir(out, "distilled", resume)))?;
@@ -59,7 +59,7 @@ pub fn run_all(
     Ok((record, table))
 }
 
-/// Trains the MTGNN teacher on an autodiff `device` and writes `out/teacher.bpk` and
+/// Trains the teacher on an autodiff `device` and writes `out/teacher.bpk` and
 /// `out/teacher-log.json`.
 pub fn train_teacher_into(
     data: &GraphPrepared,
@@ -71,7 +71,7 @@ pub fn train_teacher_into(
 ) -> Result<TrainLog> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let (model, log) = train_teacher_in(data, cfg, seed, device, Some(&run_dir(out, "teacher", resume)))?;
-    save_mtgnn(&model, out.join("teacher.bpk"))?;
+    save_teacher(&model, &out.join("teacher.bpk"))?;
     write_json(&out.join("teacher-log.json"), &log)?;
     Ok(log)
 }
@@ -98,11 +98,7 @@ pub fn train_student_into(
         if !path.is_file() {
             bail!("{} not found: run `urbancast distill train-teacher` with the same --out first, or pass --no-distill", path.display());
         }
-        let config = read_mtgnn_config(&path)?;
-        if config.num_nodes != data.num_nodes() {
-            bail!("{}: the teacher was trained on {} nodes, the data has {}", path.display(), config.num_nodes, data.num_nodes());
-        }
-        Some(load_mtgnn(&config, &path, device)?)
+        Some(load_teacher(&path, data.num_nodes(), device)?)
     } else {
         None
     };
@@ -128,9 +124,8 @@ fn read_log(path: &Path) -> Option<TrainLog> {
 pub fn evaluate_dir(data: &GraphPrepared, seed: u64, reps: usize, device: &Device, out: &Path) -> Result<(RunRecord, String)> {
     let mut results: Vec<ModelResult> = vec![];
     let tpath = out.join("teacher.bpk");
-    let teacher: Option<Mtgnn> = if tpath.is_file() {
-        let config = read_mtgnn_config(&tpath)?;
-        let t = load_mtgnn(&config, &tpath, device)?;
+    let teacher: Option<Teacher> = if tpath.is_file() {
+        let t = load_teacher(&tpath, data.num_nodes(), device)?;
         let mut r = assess_teacher(&t, data, reps, device)?;
         r.train = read_log(&out.join("teacher-log.json"));
         results.push(r);

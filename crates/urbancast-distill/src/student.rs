@@ -3,13 +3,12 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor, TensorData};
 use urbancast_data::graph::GraphPrepared;
-use urbancast_nn::mtgnn::Mtgnn;
 use urbancast_nn::{StMlp, StMlpConfig};
 
 use crate::batch::{Batch, Denorm};
 use crate::config::{DistillConfig, StudentSettings};
 use crate::losses::{adaptive_weights, masked_mae, prediction_kd, weighted_info_nce};
-use crate::teacher::{adjacency_tensor, teacher_forward};
+use crate::teacher::{Teacher, adjacency_tensor, teacher_forward};
 use crate::train::GraphLoss;
 
 /// Student configuration for `data`.
@@ -56,7 +55,7 @@ pub fn student_forward(model: &StMlp, b: &Batch) -> anyhow::Result<urbancast_nn:
 /// The frozen teacher and the distillation settings.
 pub struct Distiller {
     /// Validation copy of the teacher (no autodiff, dropout off).
-    pub teacher: Mtgnn,
+    pub teacher: Teacher,
     /// Given adjacency `[N, N]` on the inner (non-autodiff) device, for the teacher's forward.
     pub adj_inner: Tensor<2>,
     /// The same adjacency, row-major `N × N` on the host (for the over-smoothing weights).
@@ -81,8 +80,8 @@ struct TeacherCache {
 const CACHE_LIMIT: usize = 3 << 30;
 
 impl TeacherCache {
-    fn build(teacher: &Mtgnn, adj: &Tensor<2>, data: &GraphPrepared, device: &Device) -> anyhow::Result<Option<Self>> {
-        let (h, n, c, d) = (data.horizon, data.num_nodes(), data.channels(), teacher.config().end_channels);
+    fn build(teacher: &Teacher, adj: &Tensor<2>, data: &GraphPrepared, device: &Device) -> anyhow::Result<Option<Self>> {
+        let (h, n, c, d) = (data.horizon, data.num_nodes(), data.channels(), teacher.hidden_dim());
         let windows = data.train.len();
         if windows * n * (h * c + d) * 4 > CACHE_LIMIT {
             return Ok(None);
@@ -123,7 +122,7 @@ impl Distiller {
     /// Freezes a validation copy of `teacher` for `data` after checking `cfg`
     /// ([`DistillConfig::validate`]), and caches its outputs on the training windows when they
     /// fit in memory (3 GiB).
-    pub fn new(teacher: &Mtgnn, data: &GraphPrepared, cfg: DistillConfig, device: &Device) -> anyhow::Result<Self> {
+    pub fn new(teacher: &Teacher, data: &GraphPrepared, cfg: DistillConfig, device: &Device) -> anyhow::Result<Self> {
         cfg.validate()?;
         let inner = device.clone().inner();
         let teacher = teacher.valid();

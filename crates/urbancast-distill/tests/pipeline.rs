@@ -133,3 +133,46 @@ fn cached_teacher_outputs_equal_a_fresh_forward() {
     assert!(max(v(p1.into_data()), v(p2.into_data())) < 1e-5);
     assert!(max(v(h1.into_data()), v(h2.into_data())) < 1e-5);
 }
+
+#[test]
+fn graph_wavenet_teacher_trains_distills_and_round_trips() {
+    use urbancast_distill::TeacherModel;
+    use urbancast_distill::teacher::{Teacher, load_teacher, save_teacher};
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let data = tiny();
+    let dev = Device::flex().autodiff();
+    let mut cfg = tiny_config(4);
+    cfg.teacher.model = TeacherModel::Gwn;
+    let (teacher, log) = train_teacher(&data, &cfg, 5, &dev).unwrap();
+    assert!(matches!(teacher, Teacher::Gwn(_)));
+    assert_eq!(teacher.kind(), TeacherModel::Gwn);
+    // meta_gwn's end width is the representation the student is distilled on
+    assert_eq!(teacher.hidden_dim(), 512);
+    assert!(log.train_loss.last().unwrap() < &log.train_loss[0], "{:?}", log.train_loss);
+    let mut one = cfg.clone();
+    one.student_train.max_epochs = 1;
+    let (_, slog) = train_student(&data, &one, Some(&teacher), 5, &dev).unwrap();
+    let names: Vec<&str> = slog.loss_terms[0].iter().map(|t| t.0.as_str()).collect();
+    assert_eq!(names, ["kd", "spatial", "task", "temporal"]);
+    assert!(slog.loss_terms[0].iter().all(|t| t.1.is_finite()));
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("teacher.bpk");
+    save_teacher(&teacher, &path).unwrap();
+    let inner = Device::flex();
+    let loaded = load_teacher(&path, data.num_nodes(), &inner).unwrap();
+    assert_eq!(loaded.kind(), TeacherModel::Gwn);
+    let denorm = Denorm::new(&data);
+    let score = |t: &Teacher| {
+        let t = t.valid();
+        evaluate(teacher_predictor(&t, adjacency_tensor(&data, &inner)), &data, data.test.clone(), 8, &denorm, &inner).unwrap()
+    };
+    assert_eq!(score(&teacher), score(&loaded));
+    let e = load_teacher(&path, data.num_nodes() + 1, &inner).unwrap_err().to_string();
+    assert!(e.contains("trained on 6 nodes, the data has 7"), "{e}");
+    let (student, _) = train_student(&data, &one, None, 5, &dev).unwrap();
+    let spath = dir.path().join("student.bpk");
+    save_stmlp(&student, &spath).unwrap();
+    let e = format!("{:#}", load_teacher(&spath, data.num_nodes(), &inner).unwrap_err());
+    assert!(e.contains("not a teacher checkpoint"), "{e}");
+}

@@ -291,3 +291,25 @@ fn one_model_serves_graphs_of_any_size_without_the_adaptive_adjacency() {
     let e = GwnConfig { adaptive_adj: true, ..tiny(0, 2) }.validate().unwrap_err().to_string();
     assert!(e.contains("adaptive_adj"), "{e}");
 }
+
+#[test]
+fn hidden_representation_and_checkpoint_round_trip() {
+    use urbancast_nn::gwn::{load_gwn, save_gwn};
+    let _g = lock();
+    let dev = Device::flex();
+    let cfg = GwnConfig { num_supports: 2, adaptive_adj: true, ..tiny(5, 2) };
+    let m = cfg.init_seeded(&dev, 3);
+    let x = rand4([3, 12, 5, 2], &dev);
+    let sups = double_transition(&ring(5, &dev));
+    let (pred, hidden) = m.try_forward_hidden(x.clone(), &sups).unwrap();
+    assert_eq!(hidden.dims(), [3, 5, cfg.end_channels]);
+    assert!(vals(hidden).iter().all(|&v| v >= 0.0), "the representation is post-ReLU");
+    assert_eq!(vals(pred.clone()), vals(m.forward(x.clone(), &sups)));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("g.bpk");
+    save_gwn(&m, &path).unwrap();
+    let back = load_gwn(&path, &dev).unwrap();
+    assert_eq!(back.config(), m.config());
+    assert_eq!(vals(back.forward(x, &sups)), vals(pred));
+    assert!(load_gwn(dir.path().join("none.bpk"), &dev).is_err());
+}

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use urbancast_data::graph::GraphPrepared;
 use urbancast_distill::LightstConfig;
+use urbancast_distill::config::TeacherModel;
 use urbancast_distill::data::DataSpec;
 use urbancast_distill::losses::{Adaptive, KdForm};
 
@@ -44,6 +45,10 @@ pub struct Common {
     pub config: Option<PathBuf>,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Teacher architecture: mtgnn (LightST's, default) or gwn (Graph WaveNet, ST-GFSL's
+    /// `meta_gwn` size).
+    #[arg(long, value_name = "mtgnn|gwn", value_parser = parse_teacher)]
+    pub teacher: Option<TeacherModel>,
     /// Maximum epochs of the teacher / the students (early stopping may end sooner).
     #[arg(long)]
     pub teacher_epochs: Option<usize>,
@@ -78,8 +83,17 @@ pub struct Common {
     pub reuse: OutFlags,
 }
 
+fn parse_teacher(s: &str) -> Result<TeacherModel, String> {
+    match s {
+        "mtgnn" => Ok(TeacherModel::Mtgnn),
+        "gwn" => Ok(TeacherModel::Gwn),
+        _ => Err(format!("`{s}`: expected mtgnn or gwn")),
+    }
+}
+
 impl Overrides<LightstConfig> for Common {
     fn apply(&self, cfg: &mut LightstConfig) -> Result<()> {
+        set(&mut cfg.teacher.model, &self.teacher);
         set(&mut cfg.teacher_train.max_epochs, &self.teacher_epochs);
         set(&mut cfg.student_train.max_epochs, &self.student_epochs);
         let d = &mut cfg.distill;

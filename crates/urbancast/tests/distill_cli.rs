@@ -73,6 +73,7 @@ fn distill_errors_are_clear() {
     fails_cleanly(&urbancast(&["distill", "eval", "--out", "empty"], dir.path()), "no checkpoint");
     fails_cleanly(&urbancast(&["distill", "run", "--data", "/no/such/folder"], dir.path()), "/no/such/folder");
     fails_cleanly(&urbancast(&["distill", "run", "--adaptive", "sometimes"], dir.path()), "sometimes");
+    fails_cleanly(&urbancast(&["distill", "run", "--teacher", "transformer"], dir.path()), "expected mtgnn or gwn");
     fails_cleanly(&urbancast(&["distill", "run", "--tau", "0"], dir.path()), "tau");
     fails_cleanly(&urbancast(&["distill", "run", "--split", "50/50"], dir.path()), "50/50");
     fails_cleanly(&urbancast(&["distill", "run", "--synthetic-days", "1"], dir.path()), "steps");
@@ -85,6 +86,29 @@ fn distill_errors_are_clear() {
     w.finish().unwrap();
     std::fs::write(dir.path().join("PEMS99.csv"), "from,to,cost\n0,1,10\n1,2,20\n").unwrap();
     fails_cleanly(&urbancast(&["distill", "run", "--data", "PEMS99.npz"], dir.path()), "PEMS99.npz");
+}
+
+#[test]
+fn distill_with_a_graph_wavenet_teacher_stage_by_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tiny.toml"), TINY).unwrap();
+    let stage = |extra: &[&str]| {
+        let mut args = vec!["distill"];
+        args.extend(extra);
+        args.extend(["--config", "tiny.toml", "--teacher", "gwn", "--out", "g", "--reps", "2"]);
+        args.extend(SMALL);
+        let o = urbancast(&args, dir.path());
+        assert!(o.status.success(), "{extra:?}: {}", text(&o));
+    };
+    stage(&["train-teacher"]);
+    stage(&["train-student", "--no-distill"]);
+    stage(&["train-student"]);
+    stage(&["eval"]);
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("g/results.json")).unwrap()).unwrap();
+    let models: Vec<&str> = json["results"].as_array().unwrap().iter().map(|r| r["model"].as_str().unwrap()).collect();
+    assert_eq!(models, ["teacher", "student", "distilled"]);
+    // meta_gwn at 6 nodes has far more parameters than the tiny MTGNN of TINY
+    assert!(json["results"][0]["params"].as_u64().unwrap() > 200_000, "{}", json["results"][0]);
 }
 
 fn shared_data() -> Option<PathBuf> {

@@ -20,6 +20,7 @@
 mod config;
 mod gate_op;
 mod graph;
+mod io;
 mod ops;
 
 use burn::module::Module;
@@ -30,6 +31,7 @@ use burn::tensor::activation::relu;
 
 pub use config::{GwnConfig, GwnInit};
 pub use graph::{AdaptiveAdj, double_transition, transition_matrix};
+pub use io::{load_gwn, read_gwn_config, save_gwn};
 
 /// Whether the model runs burn's own `Conv2d`, concatenation and gate instead of the matmul
 /// convolutions and the fused gate (`URBANCAST_REFERENCE_GWN` set; for A/B measurements).
@@ -155,6 +157,14 @@ impl Gwn {
     pub fn try_forward(&self, x: Tensor<4>, supports: &[Tensor<2>]) -> Result<Tensor<4>> {
         let dims: Vec<[usize; 2]> = supports.iter().map(Tensor::dims).collect();
         self.check_input(x.dims(), &dims)?;
+        Ok(self.forward_unchecked(x, supports).0)
+    }
+
+    /// Like [`Gwn::try_forward`], and also returns the node representation the head reads,
+    /// `relu(end_conv_1(relu(skip)))` as `[B, N, end_channels]` (for distillation).
+    pub fn try_forward_hidden(&self, x: Tensor<4>, supports: &[Tensor<2>]) -> Result<(Tensor<4>, Tensor<3>)> {
+        let dims: Vec<[usize; 2]> = supports.iter().map(Tensor::dims).collect();
+        self.check_input(x.dims(), &dims)?;
         Ok(self.forward_unchecked(x, supports))
     }
 
@@ -174,7 +184,7 @@ impl Gwn {
         }
     }
 
-    fn forward_unchecked(&self, x: Tensor<4>, supports: &[Tensor<2>]) -> Tensor<4> {
+    fn forward_unchecked(&self, x: Tensor<4>, supports: &[Tensor<2>]) -> (Tensor<4>, Tensor<3>) {
         let c = &self.config;
         let [b, t, n, f] = x.dims();
         let mut x = x.permute([0, 3, 1, 2]); // [B, C_in, T, N]
@@ -200,6 +210,8 @@ impl Gwn {
         }
         let skip = skip.expect("GWN has at least one layer");
         let z = relu(ops::conv(&self.end_conv_1, relu(skip))); // [B, end, 1, N]
-        ops::conv(&self.end_conv_2, z).reshape([b, c.out_steps, c.out_channels, n]).swap_dims(2, 3)
+        let hidden = z.clone().reshape([b, c.end_channels, n]).swap_dims(1, 2);
+        let pred = ops::conv(&self.end_conv_2, z).reshape([b, c.out_steps, c.out_channels, n]).swap_dims(2, 3);
+        (pred, hidden)
     }
 }

@@ -9,6 +9,8 @@ pub enum Which {
     Pretrain(PretrainArgs),
     /// Graph WaveNet training-step and inference time (`--compare`: against burn's own ops).
     Gwn(crate::bench_gwn::Args),
+    /// Graph transfer cost: seconds per epoch / step and peak memory, fine-tune vs TSJT.
+    TransferGraph(crate::bench_graph::Args),
     /// LightST: training-step and inference time of the MTGNN teacher and the MLP student.
     Distill(crate::bench_distill::DistillBenchArgs),
     /// Route generation: trajectories/s with beam search and next-step latency.
@@ -82,6 +84,7 @@ pub fn run(w: Which) -> Result<()> {
         }
         Which::Pretrain(a) => crate::bench_pretrain::run(a),
         Which::Gwn(a) => crate::bench_gwn::run(a),
+        Which::TransferGraph(a) => crate::bench_graph::run(a),
         Which::Distill(a) => crate::bench_distill::run(a),
         Which::Traj(a) => crate::bench_traj::run(a),
         Which::TrajKd(a) => crate::bench_traj_kd::run(a),

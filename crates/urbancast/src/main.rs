@@ -13,6 +13,7 @@ macro_rules! outln {
 mod args;
 mod bench;
 mod bench_distill;
+mod bench_graph;
 mod bench_gwn;
 mod bench_pretrain;
 mod bench_traj;

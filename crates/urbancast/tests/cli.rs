@@ -296,3 +296,29 @@ fn transfer_graph_runs_from_the_command_line() {
     fails_cleanly(&urbancast(&["transfer-graph", "--target", "no/such/graph", "--out", "y"], p), "no such file or folder");
     fails_cleanly(&urbancast(&["transfer-graph", "--config", "g.toml", "--days", "9", "--out", "z"], p), "test block");
 }
+
+#[test]
+fn bench_transfer_graph_times_fine_tune_and_tsjt_in_their_own_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = "synthetic:a?nodes=6&days=4&interval=60";
+    let tgt = "synthetic:b?nodes=5&days=6&interval=60";
+    let args = ["bench", "transfer-graph", "--source", src, "--target", tgt, "--method", "fine-tune,tsjt", "--json", "cost.json"];
+    let o = urbancast(&args, dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("tsjt / fine-tune:"), "{out}");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("cost.json")).unwrap()).unwrap();
+    let rows = json.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["phase"], "pretrain-seed1");
+    assert_eq!(rows[1]["phase"], "tsjt-n3-seed1");
+    for r in rows {
+        assert_eq!(r["epochs"], 1);
+        assert!(r["steps_per_epoch"].as_f64().unwrap() >= 1.0, "{r}");
+        assert!(r["seconds_per_step"].as_f64().unwrap() > 0.0, "{r}");
+    }
+    fails_cleanly(
+        &urbancast(&["bench", "transfer-graph", "--source", src, "--target", tgt, "--method", "ha"], dir.path()),
+        "train on the sources",
+    );
+}

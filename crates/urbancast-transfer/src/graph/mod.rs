@@ -2,6 +2,7 @@
 //! use): leave-one-city-out or given sources → a target with N days, Graph WaveNet backbone,
 //! MAE / RMSE / MAPE per horizon step and averaged, mean ± std over seeds. One runner
 //! ([`run`]) for every method; the baselines issue adds methods to it.
+pub mod bench;
 pub mod cities;
 pub mod data;
 pub mod net;
